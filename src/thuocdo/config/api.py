@@ -1,0 +1,15 @@
+"""The JSON API: one NinjaAPI, one router per domain, documented at /api/docs (OpenAPI at /api/openapi.json)."""
+
+from ninja import NinjaAPI
+
+from thuocdo.catalog.api import router as catalog_router
+from thuocdo.units.api import router as units_router
+
+api = NinjaAPI(
+    title="Thước Đo API",
+    version="1",
+    description="Administrative units, agencies, procedures; later dossiers, indices, surveys and feedback.",
+    urls_namespace="api",
+)
+api.add_router("/units/", units_router)
+api.add_router("/catalog/", catalog_router)

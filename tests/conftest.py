@@ -1,0 +1,72 @@
+"""Shared fixtures: a headless Chromium driven by Playwright for browser tests, with screenshots kept.
+
+Browser tests use Debian's /usr/bin/chromium (never a downloaded browser). Without it they are
+skipped locally, but THUOCDO_REQUIRE_BROWSER=1 (set by .ci/run) turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("THUOCDO_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+AXE_JS = Path(__file__).resolve().parent.parent / "src/thuocdo/web/static/vendor/axe-core/axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("THUOCDO_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests are required but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not installed")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh phone-sized page in Vietnamese; a full-page screenshot is saved under test-artifacts/."""
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="vi-VN")
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def assert_accessible(pg) -> None:  # type: ignore[no-untyped-def]
+    """Run axe-core (vendored) on the current page and fail on any WCAG 2.1 A/AA violation."""
+    pg.add_script_tag(path=str(AXE_JS))
+    result = pg.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
+    )
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
+    ]
+    assert not violations, "accessibility violations:\n" + "\n".join(violations)

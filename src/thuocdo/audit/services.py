@@ -1,0 +1,83 @@
+"""Writing to the audit log. Call inside the caller's transaction; the entry commits with the change it records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+from django.utils import timezone
+
+from thuocdo.audit.models import AuditEntry
+
+GENESIS = "0" * 64
+
+
+def canonical_payload(
+    *, seq: int, at: datetime, actor_id: int | None, actor: str, action: str, object_type: str,
+    object_id: str, summary: str, data: Any, prev_hash: str,
+) -> bytes:
+    """The exact bytes an entry's hash covers (also used by verification)."""
+    body = {
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "summary": summary,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+
+
+def entry_hash(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def record_change(
+    *,
+    actor: Any = None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    summary: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry, chained to the previous one. `actor` is a user, a system name, or None."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        summary = summary or str(obj)[:500]
+    actor_id = getattr(actor, "pk", None) if actor is not None and not isinstance(actor, str) else None
+    actor_name = actor if isinstance(actor, str) else (getattr(actor, "get_username", lambda: "")() if actor else "")
+    # Round-trip the data through JSON so the stored value is exactly what was hashed.
+    clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    when = at or timezone.now()
+    _lock_chain()
+    last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
+    payload = canonical_payload(
+        seq=seq, at=when, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type,
+        object_id=object_id, summary=summary[:500], data=clean_data, prev_hash=prev,
+    )
+    return AuditEntry.objects.create(
+        seq=seq, at=when, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type,
+        object_id=object_id, summary=summary[:500], data=clean_data, prev_hash=prev, hash=entry_hash(payload),
+    )
+
+
+def _lock_chain() -> None:
+    # One writer at a time extends the chain. SQLite's IMMEDIATE transactions already serialise writers;
+    # on PostgreSQL a transaction-scoped advisory lock does (released at commit).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(766001)")

@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/thuocdo/core
+	THUOCDO_TESTING=1 $(BIN)/mypy src/thuocdo/core
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench scripts

@@ -31,14 +31,24 @@ class Role(models.TextChoices):
 class RoleAssignment(models.Model):
     """A role over a subtree: an agency (and its sub-agencies), an administrative unit (and all below), or the nation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
     unit = models.ForeignKey(
-        "units.AdminUnit", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        "units.AdminUnit",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("phạm vi địa bàn"),
     )
     agency = models.ForeignKey(
-        "units.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        "units.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         verbose_name=_("phạm vi cơ quan"),
     )
     granted_at = models.DateTimeField(auto_now_add=True)

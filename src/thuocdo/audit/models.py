@@ -8,6 +8,7 @@ refuse UPDATE and DELETE on this table (see the migration), so even the ORM cann
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -26,8 +27,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name = _("mục nhật ký")
+        verbose_name_plural = _("nhật ký thay đổi")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

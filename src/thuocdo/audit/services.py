@@ -17,8 +17,17 @@ GENESIS = "0" * 64
 
 
 def canonical_payload(
-    *, seq: int, at: datetime, actor_id: int | None, actor: str, action: str, object_type: str,
-    object_id: str, summary: str, data: Any, prev_hash: str,
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    summary: str,
+    data: Any,
+    prev_hash: str,
 ) -> bytes:
     """The exact bytes an entry's hash covers (also used by verification)."""
     body = {
@@ -33,11 +42,31 @@ def canonical_payload(
         "data": data,
         "prev_hash": prev_hash,
     }
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+    return json.dumps(
+        body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
+    ).encode()
 
 
 def entry_hash(payload: bytes) -> str:
+    """SHA-256 of a canonical payload, in hex."""
     return hashlib.sha256(payload).hexdigest()
+
+
+def jsonable(data: Any) -> Any:
+    """`data` as the plain JSON value the database will hand back, so that what is hashed is what is stored."""
+    return _normalise(json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)))
+
+
+def _normalise(value: Any) -> Any:
+    # PostgreSQL's jsonb stores numbers as numerics: 1e+20 comes back as the integer 100000000000000000000.
+    # Storing such floats as integers up front keeps the hash stable on every engine.
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e16:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
 
 
 def record_change(
@@ -57,21 +86,43 @@ def record_change(
         object_id = object_id or str(obj.pk)
         summary = summary or str(obj)[:500]
     actor_id = getattr(actor, "pk", None) if actor is not None and not isinstance(actor, str) else None
-    actor_name = actor if isinstance(actor, str) else (getattr(actor, "get_username", lambda: "")() if actor else "")
+    actor_name = (
+        actor if isinstance(actor, str) else (getattr(actor, "get_username", lambda: "")() if actor else "")
+    )
+    actor_name = actor_name[:150]
     # Round-trip the data through JSON so the stored value is exactly what was hashed.
-    clean_data = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    clean_data = jsonable(data or {})
+    # Cut to the column widths before hashing: PostgreSQL would refuse longer values, SQLite would keep them.
+    action, object_type, object_id, summary = action[:80], object_type[:80], object_id[:80], summary[:500]
     when = at or timezone.now()
     _lock_chain()
     last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS
     payload = canonical_payload(
-        seq=seq, at=when, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type,
-        object_id=object_id, summary=summary[:500], data=clean_data, prev_hash=prev,
+        seq=seq,
+        at=when,
+        actor_id=actor_id,
+        actor=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary[:500],
+        data=clean_data,
+        prev_hash=prev,
     )
     return AuditEntry.objects.create(
-        seq=seq, at=when, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type,
-        object_id=object_id, summary=summary[:500], data=clean_data, prev_hash=prev, hash=entry_hash(payload),
+        seq=seq,
+        at=when,
+        actor_id=actor_id,
+        actor=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary[:500],
+        data=clean_data,
+        prev_hash=prev,
+        hash=entry_hash(payload),
     )
 
 

@@ -32,6 +32,8 @@ class CalendarDay(models.Model):
     confidence = models.CharField(
         _("độ tin cậy"), max_length=10, choices=Confidence.choices, default=Confidence.SOURCED
     )
+    # Lets every process notice an edit made by another one (see selectors.work_calendar).
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
         verbose_name = _("ngày nghỉ, ngày làm bù")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from thuocdo.core.text import fold
+from thuocdo.core.timelimit import TimeLimit, TimeUnit, format_time_limit
 
 
 class ProcedureField(models.Model):
@@ -77,3 +82,24 @@ class Procedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The folded name is what accent-insensitive search compares against; keep it in step with the name.
+        self.search_name = fold(self.name)[:500]
+        super().save(*args, **kwargs)
+
+    @property
+    def time_limit_display(self) -> str:
+        if self.time_limit is None:
+            return ""
+        return format_time_limit(TimeLimit(self.time_limit, TimeUnit(self.time_limit_unit)))
+
+    @property
+    def online_time_limit_display(self) -> str:
+        if self.online_time_limit is None:
+            return ""
+        return format_time_limit(TimeLimit(self.online_time_limit, TimeUnit(self.time_limit_unit)))
+
+    @property
+    def level_labels(self) -> list[str]:
+        return [str(self.Level(v).label) if v in self.Level.values else v for v in self.levels]

@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
+
+# Lets typed code write ModelAdmin[Model], QuerySet[Model] at run time, not only under mypy.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/thuocdo
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -105,6 +109,7 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)  # whitenoise warns at every start without it
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'thuocdo.sqlite3'}"),

@@ -8,6 +8,7 @@ from thuocdo.config.api import api
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("open311/v2/", include("thuocdo.feedback.urls_open311")),
     path("", include("thuocdo.web.urls_plain")),
 ]
 urlpatterns += i18n_patterns(
@@ -15,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("tai-khoan/", include("thuocdo.accounts.urls")),
     path("don-vi/", include("thuocdo.units.urls")),
     path("thu-tuc/", include("thuocdo.catalog.urls")),
+    path("phan-anh/", include("thuocdo.feedback.urls")),
     path("", include("thuocdo.web.urls")),
     prefix_default_language=False,
 )

@@ -22,6 +22,7 @@ class AdminUnit(models.Model):
 
     code = models.CharField(_("mã"), max_length=10, help_text=_("Mã đơn vị hành chính của Tổng cục Thống kê"))
     name = models.CharField(_("tên"), max_length=200)
+    short_name = models.CharField(_("tên ngắn"), max_length=200, blank=True, help_text=_("tên không kèm loại, ví dụ «Hà Nội»"))
     division_type = models.CharField(_("loại"), max_length=60, blank=True)
     level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
     structure = models.CharField(_("hệ thống"), max_length=10, choices=Structure.choices)
@@ -33,6 +34,8 @@ class AdminUnit(models.Model):
     valid_to = models.DateField(_("hết hiệu lực từ"), null=True, blank=True)
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     search_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    # The folded short name lets an exact "ha noi" outrank "Phường Hà Nội Mới"-style partial matches.
+    search_short = models.CharField(max_length=200, editable=False, default="")
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     area_km2 = models.FloatField(null=True, blank=True)

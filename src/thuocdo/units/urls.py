@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from thuocdo.units import views
 
 app_name = "units"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.unit_search, name="search"),
+    path("<str:structure>/<str:level>/<str:code>/", views.unit_detail, name="detail"),
+]

@@ -21,4 +21,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The public front page: what Thước Đo measures and where to find it."""
     return render(request, "web/home.html")

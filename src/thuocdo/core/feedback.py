@@ -1,0 +1,294 @@
+"""Citizen feedback (phản ánh, kiến nghị — PAKN): states, allowed transitions, deadlines, 766 timeliness.
+
+The state machine mirrors the national PAKN system (domain-vn §4): a submission is received, then
+refused, sent back for more information, transferred to another agency, or handled; the answer is
+reviewed (personal data redacted) and published; the citizen may like or dislike it and re-raise it as
+unsatisfied, which reopens it on an appeal path.
+
+Deadlines are counted in working days on the working-day calendar, which is passed in (core stays free
+of any particular calendar): refuse within 2, ask for more information within 5, handle (reach
+"awaiting publication") within 15 from submission or from the latest transfer, publish within 2 of the
+answer. The numbers are a `FeedbackRules` value so a rule set can change them with an effective date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    RECEIVED = "received"  # Mới tiếp nhận
+    AWAITING_INFO = "awaiting_info"  # Chờ bổ sung thông tin
+    IN_PROGRESS = "in_progress"  # Đang xử lý
+    AWAITING_PUBLICATION = "awaiting_publication"  # Chờ công khai (answer drafted, under review)
+    PUBLISHED = "published"  # Đã công khai
+    REFUSED = "refused"  # Từ chối tiếp nhận
+    REOPENED = "reopened"  # Phản ánh lại (citizen unsatisfied; appeal)
+    CLOSED = "closed"  # Đã đóng
+
+
+class Event(StrEnum):
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+    REQUEST_INFO = "request_info"
+    INFO_RECEIVED = "info_received"
+    TRANSFER = "transfer"
+    ANSWER = "answer"
+    PUBLISH = "publish"
+    RERAISE = "reraise"
+    CLOSE = "close"
+
+
+class Category(StrEnum):
+    """Classification used by 766 indicator 5.1."""
+
+    REGULATION = "regulation"  # về quy định hành chính, thủ tục hành chính
+    CONDUCT = "conduct"  # về hành vi, thái độ của cán bộ, công chức
+    OTHER = "other"
+
+
+STATE_LABELS_VI: dict[State, str] = {
+    State.RECEIVED: "Mới tiếp nhận",
+    State.AWAITING_INFO: "Chờ bổ sung thông tin",
+    State.IN_PROGRESS: "Đang xử lý",
+    State.AWAITING_PUBLICATION: "Chờ công khai",
+    State.PUBLISHED: "Đã công khai",
+    State.REFUSED: "Từ chối tiếp nhận",
+    State.REOPENED: "Phản ánh lại",
+    State.CLOSED: "Đã đóng",
+}
+
+# (from, event) -> to. Anything not listed is refused with an error naming both.
+TRANSITIONS: dict[tuple[State, Event], State] = {
+    (State.RECEIVED, Event.ACCEPT): State.IN_PROGRESS,
+    (State.RECEIVED, Event.REFUSE): State.REFUSED,
+    (State.RECEIVED, Event.REQUEST_INFO): State.AWAITING_INFO,
+    (State.RECEIVED, Event.TRANSFER): State.RECEIVED,
+    (State.AWAITING_INFO, Event.INFO_RECEIVED): State.RECEIVED,
+    (State.AWAITING_INFO, Event.CLOSE): State.CLOSED,
+    (State.IN_PROGRESS, Event.REQUEST_INFO): State.AWAITING_INFO,
+    (State.IN_PROGRESS, Event.TRANSFER): State.RECEIVED,
+    (State.IN_PROGRESS, Event.ANSWER): State.AWAITING_PUBLICATION,
+    (State.AWAITING_PUBLICATION, Event.PUBLISH): State.PUBLISHED,
+    # A reviewer sends a draft back for rework.
+    (State.AWAITING_PUBLICATION, Event.ACCEPT): State.IN_PROGRESS,
+    (State.PUBLISHED, Event.RERAISE): State.REOPENED,
+    (State.PUBLISHED, Event.CLOSE): State.CLOSED,
+    (State.REOPENED, Event.ACCEPT): State.IN_PROGRESS,
+    (State.REOPENED, Event.TRANSFER): State.RECEIVED,
+    (State.REFUSED, Event.CLOSE): State.CLOSED,
+}
+
+TERMINAL = frozenset({State.CLOSED})
+
+
+class TransitionError(ValueError):
+    """An event that the current state does not allow."""
+
+    def __init__(self, state: State, event: Event) -> None:
+        self.state = state
+        self.event = event
+        allowed = ", ".join(sorted(e.value for (s, e) in TRANSITIONS if s is state)) or "none"
+        super().__init__(f"cannot {event.value} a submission that is {state.value} (allowed: {allowed})")
+
+
+def allowed_events(state: State) -> list[Event]:
+    """The events a submission in this state accepts, in a stable order."""
+    return [e for e in Event if (state, e) in TRANSITIONS]
+
+
+def next_state(state: State, event: Event) -> State:
+    """The state after `event`, or TransitionError."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        raise TransitionError(state, event) from None
+
+
+@dataclass(frozen=True)
+class FeedbackRules:
+    """Working-day limits of the national PAKN system as counted by 766 indicator 5.2."""
+
+    refuse_days: int = 2
+    request_info_days: int = 5
+    handle_days: int = 15
+    publish_days: int = 2
+
+
+AddWorkingDays = Callable[[datetime, int], datetime]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One applied event, as stored in a submission's history."""
+
+    event: Event
+    at: datetime
+    state_after: State
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the 766 timeliness rule needs to know about one submission."""
+
+    submitted_at: datetime
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+    def apply(self, event: Event, at: datetime) -> Timeline:
+        """A new timeline with the event appended, if the current state allows it."""
+        if self.steps and at < self.steps[-1].at:
+            raise ValueError("events must be applied in time order")
+        if at < self.submitted_at:
+            raise ValueError("an event cannot precede the submission")
+        return replace(self, steps=(*self.steps, Step(event, at, next_state(self.state, event))))
+
+    @property
+    def state(self) -> State:
+        return self.steps[-1].state_after if self.steps else State.RECEIVED
+
+    def first(self, event: Event) -> datetime | None:
+        return next((s.at for s in self.steps if s.event is event), None)
+
+    def clock_start(self) -> datetime:
+        """Submission, or the latest transfer: the 15-day handling clock restarts at a transfer."""
+        transfers = [s.at for s in self.steps if s.event is Event.TRANSFER]
+        return transfers[-1] if transfers else self.submitted_at
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    refuse_by: datetime
+    request_info_by: datetime
+    handle_by: datetime
+    publish_by: datetime | None
+
+
+def deadlines(timeline: Timeline, rules: FeedbackRules, add_working_days: AddWorkingDays) -> Deadlines:
+    """The current deadlines of a submission."""
+    answered = _last(timeline, Event.ANSWER)
+    return Deadlines(
+        refuse_by=add_working_days(timeline.submitted_at, rules.refuse_days),
+        request_info_by=add_working_days(timeline.submitted_at, rules.request_info_days),
+        handle_by=add_working_days(timeline.clock_start(), rules.handle_days),
+        publish_by=add_working_days(answered, rules.publish_days) if answered else None,
+    )
+
+
+class Punctuality(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    IN_PROGRESS_ON_TIME = "in_progress_on_time"
+    IN_PROGRESS_LATE = "in_progress_late"
+
+
+@dataclass(frozen=True)
+class TimelinessResult:
+    punctuality: Punctuality
+    reason_vi: str
+    reason_en: str
+
+    @property
+    def counts_on_time(self) -> bool:
+        return self.punctuality in (Punctuality.ON_TIME, Punctuality.IN_PROGRESS_ON_TIME)
+
+
+def timeliness(
+    timeline: Timeline, *, as_of: datetime, rules: FeedbackRules, add_working_days: AddWorkingDays
+) -> TimelinessResult:
+    """Classify handling per 766 indicator 5.2, looking only at what had happened by `as_of`."""
+    seen = Timeline(timeline.submitted_at, tuple(s for s in timeline.steps if s.at <= as_of))
+    due = deadlines(seen, rules, add_working_days)
+
+    refused = seen.first(Event.REFUSE)
+    if refused is not None:
+        return _judge(refused <= due.refuse_by, "từ chối tiếp nhận", "refused", rules.refuse_days)
+    asked = seen.first(Event.REQUEST_INFO)
+    if asked is not None and asked > due.request_info_by:
+        return _judge(False, "yêu cầu bổ sung", "asked for more information", rules.request_info_days)
+    answered = _last(seen, Event.ANSWER)
+    if answered is not None:
+        if answered > due.handle_by:
+            return _judge(False, "xử lý", "handled", rules.handle_days)
+        published = _last(seen, Event.PUBLISH)
+        if published is not None:
+            return _judge(
+                published <= (due.publish_by or published), "công khai", "published", rules.publish_days
+            )
+        assert due.publish_by is not None
+        if as_of > due.publish_by:
+            return TimelinessResult(
+                Punctuality.IN_PROGRESS_LATE,
+                f"Quá {rules.publish_days} ngày làm việc chưa công khai kết quả",
+                f"Not published within {rules.publish_days} working days of the answer",
+            )
+        return _judge(True, "xử lý", "handled", rules.handle_days)
+    if seen.state is State.AWAITING_INFO:
+        return TimelinessResult(
+            Punctuality.IN_PROGRESS_ON_TIME,
+            "Đang chờ người dân bổ sung thông tin",
+            "Waiting for the citizen to supply more information",
+        )
+    if as_of > due.handle_by:
+        return TimelinessResult(
+            Punctuality.IN_PROGRESS_LATE,
+            f"Đang xử lý, đã quá {rules.handle_days} ngày làm việc",
+            f"Still open after {rules.handle_days} working days",
+        )
+    return TimelinessResult(
+        Punctuality.IN_PROGRESS_ON_TIME,
+        f"Đang xử lý, trong hạn {rules.handle_days} ngày làm việc",
+        f"Open, within {rules.handle_days} working days",
+    )
+
+
+def _judge(on_time: bool, what_vi: str, what_en: str, days: int) -> TimelinessResult:
+    if on_time:
+        return TimelinessResult(
+            Punctuality.ON_TIME,
+            f"Đúng hạn: {what_vi} trong {days} ngày làm việc",
+            f"On time: {what_en} within {days} working days",
+        )
+    return TimelinessResult(
+        Punctuality.LATE,
+        f"Trễ hạn: {what_vi} sau {days} ngày làm việc",
+        f"Late: {what_en} after {days} working days",
+    )
+
+
+def _last(timeline: Timeline, event: Event) -> datetime | None:
+    return next((s.at for s in reversed(timeline.steps) if s.event is event), None)
+
+
+@dataclass(frozen=True)
+class SatisfactionInput:
+    """What indicator 5.3 needs per submission first received in the period."""
+
+    likes: int
+    dislikes: int
+    overdue: bool
+    reraised: bool
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+
+
+def satisfaction_ratio(items: Iterable[SatisfactionInput]) -> Ratio:
+    """766 indicator 5.3: (all − disliked − overdue − re-raised) / all, each submission counted at most once."""
+    total = unsatisfied = 0
+    for item in items:
+        total += 1
+        if item.dislikes > item.likes or item.overdue or item.reraised:
+            unsatisfied += 1
+    return Ratio(total - unsatisfied, total)
+
+
+def classification_ratio(categories: Sequence[Category]) -> Ratio:
+    """766 indicator 5.1: submissions about regulations or officials' conduct, over all submissions."""
+    classified = sum(1 for c in categories if c in (Category.REGULATION, Category.CONDUCT))
+    return Ratio(classified, len(categories))

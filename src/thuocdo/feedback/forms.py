@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from thuocdo.feedback.models import FeedbackCategory
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+        )
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self, data: object, initial: object = None) -> list[object]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class SubmissionForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Lĩnh vực phản ánh"),
+        queryset=FeedbackCategory.objects.filter(is_active=True),
+        empty_label=_("— Chọn lĩnh vực —"),
+    )
+    agency_code = forms.CharField(
+        label=_("Cơ quan, đơn vị liên quan (nếu biết)"),
+        required=False,
+        max_length=40,
+        help_text=_("Ví dụ: UBND phường, Sở Tư pháp. Để trống nếu chưa rõ, chúng tôi sẽ chuyển đúng nơi."),
+    )
+    title = forms.CharField(label=_("Tiêu đề"), max_length=200)
+    body = forms.CharField(
+        label=_("Nội dung phản ánh, kiến nghị"), widget=forms.Textarea(attrs={"rows": 6}), min_length=10
+    )
+    dossier_code = forms.CharField(label=_("Số hồ sơ (nếu có)"), required=False, max_length=60)
+    attachments = MultipleFileField(label=_("Ảnh hoặc tệp PDF (tối đa 5 tệp, mỗi tệp 10 MB)"), required=False)
+    anonymous = forms.BooleanField(label=_("Gửi ẩn danh (không để lại thông tin liên hệ)"), required=False)
+    contact_name = forms.CharField(label=_("Họ và tên"), required=False, max_length=150)
+    contact_phone = forms.CharField(label=_("Số điện thoại"), required=False, max_length=30)
+    contact_email = forms.EmailField(label=_("Thư điện tử (để nhận thông báo kết quả)"), required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("anonymous"):
+            data["contact_name"] = data["contact_phone"] = data["contact_email"] = ""
+        return data
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("Mã tra cứu"), max_length=30)
+
+
+class ReraiseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Lý do chưa hài lòng"), widget=forms.Textarea(attrs={"rows": 3}), min_length=10
+    )

@@ -1,0 +1,86 @@
+"""Reads for citizen feedback: public views strip personal data; staff views are scoped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from thuocdo.core import feedback as rules
+from thuocdo.feedback.models import FeedbackCategory, Submission
+
+OPEN_STATES = (
+    rules.State.RECEIVED.value,
+    rules.State.AWAITING_INFO.value,
+    rules.State.IN_PROGRESS.value,
+    rules.State.AWAITING_PUBLICATION.value,
+    rules.State.REOPENED.value,
+)
+
+
+def active_categories() -> QuerySet[FeedbackCategory]:
+    return FeedbackCategory.objects.filter(is_active=True)
+
+
+def submission_by_code(code: str) -> Submission | None:
+    """A submission by its tracking code, case- and space-insensitive."""
+    cleaned = code.strip().upper().replace(" ", "")
+    return (
+        Submission.objects.select_related("category", "agency", "admin_unit")
+        .filter(tracking_code=cleaned)
+        .first()
+    )
+
+
+def published_answers(*, q: str = "", category: str = "") -> QuerySet[Submission]:
+    qs = Submission.objects.select_related("category", "agency").filter(
+        state__in=[rules.State.PUBLISHED.value, rules.State.CLOSED.value],
+        published_at__isnull=False,
+        is_spam=False,
+    )
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q) | Q(answer_public__icontains=q) | Q(tracking_code__iexact=q.strip())
+        )
+    if category:
+        qs = qs.filter(category__code=category)
+    return qs.order_by("-published_at")
+
+
+def submissions_for_agencies(
+    agencies: Iterable[Any], *, state: str = "", at_risk_before: datetime | None = None
+) -> QuerySet[Submission]:
+    """Staff work list: submissions of the given agencies, optionally only open ones due before a moment."""
+    qs = Submission.objects.select_related("category", "agency").filter(agency__in=list(agencies))
+    if state == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    if at_risk_before is not None:
+        qs = qs.filter(state__in=OPEN_STATES, handle_by__lte=at_risk_before)
+    return qs.order_by("handle_by")
+
+
+def at_risk(*, now: datetime, horizon: timedelta = timedelta(days=2)) -> QuerySet[Submission]:
+    """Open submissions whose handling deadline falls within the horizon and that were not escalated yet."""
+    return Submission.objects.select_related("agency").filter(
+        state__in=OPEN_STATES, handle_by__lte=now + horizon, escalated_at__isnull=True
+    )
+
+
+def counts_by_category_and_agency(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Dashboard counts: submissions first received in [start, end) by category and agency."""
+    return list(
+        Submission.objects.filter(submitted_at__gte=start, submitted_at__lt=end, duplicate_of__isnull=True)
+        .values("category__code", "category__name", "agency__code", "agency__name")
+        .annotate(total=Count("id"))
+        .order_by("-total")
+    )
+
+
+def agency_by_code(code: str) -> Any:
+    from thuocdo.units.models import Agency
+
+    return Agency.objects.filter(code=code.strip()).first()

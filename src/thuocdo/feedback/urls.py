@@ -1,0 +1,13 @@
+from django.urls import path
+
+from thuocdo.feedback import views
+
+app_name = "feedback"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("gui/", views.submit, name="submit"),
+    path("tra-cuu/", views.track, name="track"),
+    path("<str:code>/", views.status, name="status"),
+    path("<str:code>/danh-gia/", views.rate, name="rate"),
+    path("<str:code>/phan-anh-lai/", views.reraise, name="reraise"),
+]

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from thuocdo.core.feedback import STATE_LABELS_VI, State
+from thuocdo.feedback import selectors, services
+from thuocdo.feedback.forms import ReraiseForm, SubmissionForm, TrackForm
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """Published answers, searchable, and the way in to send or track a submission."""
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.published_answers(q=q, category=request.GET.get("category", "")), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "feedback/index.html",
+        {"page": page, "q": q, "categories": selectors.active_categories(), "track_form": TrackForm()},
+    )
+
+
+def submit(request: HttpRequest) -> HttpResponse:
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency = selectors.agency_by_code(data["agency_code"]) if data["agency_code"] else None
+        if data["agency_code"] and agency is None:
+            form.add_error("agency_code", _("Không tìm thấy cơ quan có mã này."))
+        else:
+            try:
+                submission = services.submit_feedback(
+                    data=services.NewSubmission(
+                        title=data["title"],
+                        body=data["body"],
+                        category=data["category"],
+                        agency=agency,
+                        dossier_code=data["dossier_code"],
+                        contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"],
+                        contact_email=data["contact_email"],
+                        attachments=data["attachments"],
+                    ),
+                    now=timezone.now(),
+                )
+            except services.FeedbackError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                return redirect("feedback:status", code=submission.tracking_code)
+    return render(request, "feedback/submit.html", {"form": form})
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET or None)
+    if form.is_valid():
+        submission = selectors.submission_by_code(form.cleaned_data["code"])
+        if submission is not None:
+            return redirect("feedback:status", code=submission.tracking_code)
+        form.add_error("code", _("Không tìm thấy phản ánh có mã tra cứu này."))
+    return render(request, "feedback/track.html", {"form": form})
+
+
+def status(request: HttpRequest, code: str) -> HttpResponse:
+    """The public status page: no personal data, only the state, the history and the published answer."""
+    submission = selectors.submission_by_code(code)
+    if submission is None or submission.is_spam:
+        raise Http404
+    events = [
+        {"at": e.at, "label": STATE_LABELS_VI.get(State(e.to_state), e.to_state)}
+        for e in submission.events.all()
+    ]
+    return render(
+        request,
+        "feedback/status.html",
+        {
+            "s": submission,
+            "state_label": STATE_LABELS_VI.get(State(submission.state), submission.state),
+            "events": events,
+            "published": submission.state in (State.PUBLISHED, State.CLOSED),
+            "reraise_form": ReraiseForm(),
+        },
+    )
+
+
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    submission = selectors.submission_by_code(code)
+    if submission is None:
+        raise Http404
+    rated = request.session.setdefault("feedback_rated", [])
+    if code in rated:
+        messages.info(request, _("Bạn đã đánh giá câu trả lời này."))
+    else:
+        try:
+            services.rate_answer(submission=submission, liked=request.POST.get("liked") == "1")
+        except services.FeedbackError as exc:
+            messages.error(request, str(exc))
+        else:
+            rated.append(code)
+            request.session.modified = True
+            messages.success(request, _("Cảm ơn bạn đã đánh giá."))
+    return redirect("feedback:status", code=code)
+
+
+@require_POST
+def reraise(request: HttpRequest, code: str) -> HttpResponse:
+    submission = selectors.submission_by_code(code)
+    if submission is None:
+        raise Http404
+    form = ReraiseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reraise_submission(
+                submission=submission, reason=form.cleaned_data["reason"], now=timezone.now()
+            )
+        except (services.FeedbackError, ValueError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Phản ánh đã được mở lại để cơ quan xem xét."))
+    else:
+        messages.error(request, _("Vui lòng nêu lý do chưa hài lòng (ít nhất 10 ký tự)."))
+    return redirect("feedback:status", code=code)

@@ -1,0 +1,63 @@
+"""Template filters and tags for Vietnamese figures and the site chrome: `{% load thuocdo %}`.
+
+    {{ 83.944|percent }}        → 83,94%      {{ value|percent:1 }} → 83,9%
+    {{ 1234567|vi_number }}     → 1.234.567   {{ 1234.5|vi_number:1 }} → 1.234,5
+    {{ some_date|vi_date }}     → 05/09/2025
+    {{ "Tốt"|band_class }}      → band-good   {{ "good"|band_label }} → Tốt (translated)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from thuocdo.web import navigation
+from thuocdo.web.presentation import find_band, format_date, format_number, format_percent
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: object, decimals: int = 2) -> str:
+    """Percentage points with a decimal comma: 83.944 → "83,94%"."""
+    return format_percent(value, decimals)
+
+
+@register.filter
+def vi_number(value: object, decimals: int = 0) -> str:
+    """Dot-grouped thousands, comma decimals: 1234567 → "1.234.567"."""
+    return format_number(value, decimals)
+
+
+@register.filter
+def vi_date(value: object) -> str:
+    """A date or datetime as dd/mm/yyyy."""
+    return format_date(value)
+
+
+@register.filter
+def band_class(value: object) -> str:
+    """The CSS class of a rating band given by code or Vietnamese label; "band-unknown" otherwise."""
+    band = find_band(value)
+    return band.css if band else "band-unknown"
+
+
+@register.filter
+def band_label(value: object) -> str:
+    """The translated name of a rating band given by code or Vietnamese label."""
+    band = find_band(value)
+    return str(band.label) if band else ("" if value is None else str(value))
+
+
+@register.simple_tag
+def section_url(key: str) -> str:
+    """The URL of a public section by key (see thuocdo.web.navigation.SECTIONS); "#" until it exists."""
+    return navigation.url_for(key)
+
+
+@register.inclusion_tag("web/partials/main_nav.html", takes_context=True)
+def main_nav(context: template.Context) -> dict[str, Any]:
+    """The main navigation with the current section marked for assistive technology."""
+    request = context.get("request")
+    return {"items": navigation.main_items(request.path if request else "")}

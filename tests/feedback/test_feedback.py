@@ -92,7 +92,7 @@ class TestSubmission:
 
     def test_attachments_of_the_wrong_type_or_size_are_refused_by_name(self, world):
         exe = SimpleUploadedFile("virus.exe", b"MZ\x90\x00", content_type="application/octet-stream")
-        with pytest.raises(services.FeedbackError, match="virus.exe"):
+        with pytest.raises(services.FeedbackError, match=r"virus\.exe"):
             submit(world, attachments=[exe])
         fake = SimpleUploadedFile("anh.png", b"not a png", content_type="image/png")
         with pytest.raises(services.FeedbackError, match="không khớp"):

@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from thuocdo.accounts.models import Role, RoleAssignment, User
+from thuocdo.accounts.models import Role, RoleAssignment
 
 M = TypeVar("M", bound=models.Model)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from thuocdo.audit.chain import GENESIS, canonical_payload, entry_hash
 from thuocdo.audit.models import AuditEntry
-from thuocdo.audit.services import GENESIS, canonical_payload, entry_hash
 
 
 @dataclass(frozen=True)

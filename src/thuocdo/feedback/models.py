@@ -54,6 +54,9 @@ class RoutingRule(models.Model):
         verbose_name = _("quy tắc chuyển xử lý")
         verbose_name_plural = _("quy tắc chuyển xử lý")
 
+    def __str__(self) -> str:
+        return f"{self.category or '*'} @ {self.admin_unit or '*'} → {self.agency}"
+
 
 class Submission(models.Model):
     class Channel(models.TextChoices):
@@ -159,6 +162,9 @@ class SubmissionEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.event} {self.at:%Y-%m-%d %H:%M}"
+
 
 class Attachment(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
@@ -166,6 +172,9 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class Open311Client(models.Model):

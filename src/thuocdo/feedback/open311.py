@@ -230,7 +230,7 @@ def _filtered(params: Mapping[str, str]) -> Iterable[Submission]:
         qs = qs.filter(category__code__in=params["service_code"].split(","))
     start = parse_datetime(params.get("start_date", "")) if params.get("start_date") else None
     end = parse_datetime(params.get("end_date", "")) if params.get("end_date") else None
-    if params.get("start_date") and start is None or params.get("end_date") and end is None:
+    if (params.get("start_date") and start is None) or (params.get("end_date") and end is None):
         raise Open311Error(400, "start_date and end_date must be w3c datetimes")
     now = timezone.now()
     # The specification's default window is the last 90 days.

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db.models import Count
+
+from thuocdo.audit.models import AuditEntry
+from thuocdo.units import selectors, services
+from thuocdo.units.models import AdminUnit, UnitLineage
+
+
+@pytest.mark.django_db
+def test_full_load_matches_official_counts_and_is_idempotent():
+    started = time.perf_counter()
+    report = services.load_units()
+    first_seconds = time.perf_counter() - started
+
+    assert selectors.count_units("2025") == {"province": 34, "commune": 3321}
+    assert selectors.count_units("legacy") == {"province": 63, "district": 696, "commune": 10035}
+    communes = AdminUnit.objects.filter(structure="2025", level="commune")
+    kinds = dict(communes.values_list("division_type").annotate(n=Count("id")))
+    assert kinds == {"Xã": 2621, "Phường": 687, "Đặc khu": 13}
+    assert report.created == 14149
+    assert first_seconds < 60
+
+    edges = UnitLineage.objects.count()
+    entries = AuditEntry.objects.count()
+    again = services.load_units()
+    assert (again.created, again.updated, again.lineage_created, again.lineage_updated) == (0, 0, 0, 0)
+    assert again.unchanged == 14149
+    assert UnitLineage.objects.count() == edges
+    assert AuditEntry.objects.count() == entries  # a no-op reload records nothing
+    # Every legacy commune and province has somewhere to go; every new commune came from somewhere.
+    assert not AdminUnit.objects.filter(structure="legacy", level__in=["province", "commune"], successor_links=None).exists()
+    assert not AdminUnit.objects.filter(structure="2025", level="commune", predecessor_links=None).exists()
+    assert not AdminUnit.objects.filter(path="").exists()
+
+
+@pytest.mark.django_db
+def test_province_subset_has_units_paths_and_lineage(dak_lak):
+    province = AdminUnit.objects.get(structure="2025", level="province", code="66")
+    assert province.name == "Tỉnh Đắk Lắk"
+    assert province.short_name == "Đắk Lắk"
+    assert province.division_type == "Tỉnh"
+    assert province.search_name == "tinh dak lak"
+    assert province.valid_from.isoformat() == "2025-07-01" and province.valid_to is None
+    assert province.path == f"/{province.pk}/"
+    communes = AdminUnit.objects.filter(parent=province)
+    assert communes.count() == 102
+    commune = communes.get(code="24133")
+    assert commune.name == "Phường Buôn Ma Thuột"
+    assert commune.path == f"/{province.pk}/{commune.pk}/"
+    assert commune.latitude and commune.longitude and commune.area_km2
+    assert set(AdminUnit.objects.filter(structure="legacy", level="province").values_list("code", flat=True)) == {"54", "66"}
+    legacy = AdminUnit.objects.get(structure="legacy", level="commune", code="24133")
+    district = legacy.parent
+    assert legacy.path == f"{district.path}{legacy.pk}/"
+    assert legacy.valid_to.isoformat() == "2025-07-01"
+    assert selectors.subtree(province).count() == 103
+
+
+@pytest.mark.django_db
+def test_reload_repairs_a_tampered_unit(dak_lak):
+    unit = AdminUnit.objects.get(structure="2025", code="24133")
+    AdminUnit.objects.filter(pk=unit.pk).update(name="Sai tên", path="/x/", search_name="sai ten")
+    report = services.load_units(provinces=["66"])
+    unit.refresh_from_db()
+    assert report.updated == 1 and report.created == 0
+    assert unit.name == "Phường Buôn Ma Thuột"
+    assert unit.search_name == "phuong buon ma thuot"
+    assert unit.path == f"/{unit.parent_id}/{unit.pk}/"

@@ -252,3 +252,49 @@ class TestOpen311:
     def test_discovery_names_the_endpoint(self, client):
         body = json.loads(client.get("/open311/v2/discovery.json").content)
         assert body["endpoints"][0]["url"].endswith("/open311/v2/")
+
+
+class TestStaffHandling:
+    def make_officer(self, world, agency):
+        from thuocdo.accounts.models import RoleAssignment, User
+
+        user = User.objects.create_user("canbo", password="mat-khau-rat-dai-123")
+        RoleAssignment.objects.create(user=user, role="officer", agency=agency)
+        return user
+
+    def test_an_officer_answers_and_publishes_from_the_work_list(self, world, client):
+        world["dept"].path = f"/{world['dept'].pk}/"
+        world["dept"].save()
+        s = submit(world)
+        client.force_login(self.make_officer(world, world["dept"]))
+        listing = client.get("/phan-anh/quan-ly/").content.decode()
+        assert s.tracking_code in listing
+        url = f"/phan-anh/quan-ly/{s.tracking_code}/"
+        assert client.post(url, {"event": "accept"}).status_code == 302
+        client.post(url, {"event": "answer", "answer": "Đã gọi cho bà Trần Thị Mai số 0905123456 để hẹn trả kết quả."})
+        s.refresh_from_db()
+        assert s.state == State.AWAITING_PUBLICATION and "0905123456" not in s.answer_public
+        client.post(url, {"event": "publish", "answer_public": s.answer_public})
+        s.refresh_from_db()
+        assert s.state == State.PUBLISHED
+        public = client.get(f"/phan-anh/{s.tracking_code}/").content.decode()
+        assert "Kết quả trả lời" in public and "0905123456" not in public
+
+    def test_an_event_the_state_does_not_allow_is_refused_with_a_message(self, world, client):
+        world["dept"].path = f"/{world['dept'].pk}/"
+        world["dept"].save()
+        s = submit(world)
+        client.force_login(self.make_officer(world, world["dept"]))
+        response = client.post(f"/phan-anh/quan-ly/{s.tracking_code}/", {"event": "publish"})
+        assert response.status_code == 200
+        s.refresh_from_db()
+        assert s.state == State.RECEIVED
+
+    def test_an_officer_of_another_agency_gets_not_found(self, world, client):
+        for a in (world["dept"], world["ward"]):
+            a.path = f"/{a.pk}/"
+            a.save()
+        s = submit(world)  # routed to the department
+        client.force_login(self.make_officer(world, world["ward"]))
+        assert client.get(f"/phan-anh/quan-ly/{s.tracking_code}/").status_code == 404
+        assert s.tracking_code not in client.get("/phan-anh/quan-ly/").content.decode()

@@ -229,7 +229,7 @@ _new_step = _positional_builder(ProcessingStep)
 _new_dossier = _positional_builder(Dossier)
 
 
-class _Bad(Exception):  # noqa: N818 - internal signal, turned into DossierError with record and field
+class _Bad(Exception):
     """A field problem; parse_document adds the record and field names."""
 
 
@@ -366,13 +366,17 @@ def parse_document(obj: Mapping[str, Any], *, record: str) -> Dossier:
             raise _Bad("trước ngày tiếp nhận")
         field = "NgayTuChoi"
         rejected_at = _when(get(field))
-        if (status is Status.FINISHED or status is Status.RETURNED) and finished_at is None and returned_at is None:
+        if (
+            (status is Status.FINISHED or status is Status.RETURNED)
+            and finished_at is None
+            and returned_at is None
+        ):
             field = "NgayKetThucXuLy"
             raise _Bad(f"trạng thái {int(status)} cần NgayKetThucXuLy hoặc NgayTra")
 
         field = "DanhSachHoSoBoSung"
         supplements = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "NgayBoSung"
             requested = _when(item.get(sub))
             if requested is None:
@@ -386,12 +390,14 @@ def parse_document(obj: Mapping[str, Any], *, record: str) -> Dossier:
             sub = "NgayHenTraMoi"
             new_due = _when(item.get(sub))
             sub = "TrangThaiBoSung"
-            supplements.append(_new_supplement(requested, completed, previous_due, new_due, _str(item.get(sub))))
+            supplements.append(
+                _new_supplement(requested, completed, previous_due, new_due, _str(item.get(sub)))
+            )
         index, sub = -1, ""
 
         field = "TaiLieuNop"
         documents = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "DuocSoHoa"
             digitised = _flag(item.get(sub))
             sub = "DuocTaiSuDung"
@@ -406,7 +412,7 @@ def parse_document(obj: Mapping[str, Any], *, record: str) -> Dossier:
 
         field = "DanhSachGiayToKetQua"
         results = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "DuongDanTepTinKetQua"
             url = _str(item.get(sub))
             sub = "MaGiayToKetQua"
@@ -415,7 +421,7 @@ def parse_document(obj: Mapping[str, Any], *, record: str) -> Dossier:
 
         field = "DanhSachLePhi"
         fees = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "Gia"
             amount = _amount(item.get(sub))
             sub = "TenPhiLePhi"
@@ -424,14 +430,14 @@ def parse_document(obj: Mapping[str, Any], *, record: str) -> Dossier:
 
         field = "DSKetNoiCSDL"
         databases = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "MaCSDL"
             databases.append(_str(item.get(sub)))
         index, sub = -1, ""
 
         field = "QuaTrinhXuLy"
         steps = []
-        for index, item in enumerate(_items(get(field))):
+        for index, item in enumerate(_items(get(field))):  # noqa: B007 - index is read by the error handler
             sub = "ThoiDiemXuLy"
             at = _when(item.get(sub))
             sub = "NgayBatDau"
@@ -524,7 +530,7 @@ def _ts(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def _flag(value: bool) -> int:
+def _bit(value: bool) -> int:
     return 1 if value else 0
 
 
@@ -555,9 +561,9 @@ def to_document(d: Dossier) -> dict[str, Any]:
         ],
         "TaiLieuNop": [
             {
-                "DuocSoHoa": _flag(t.digitised),
-                "DuocTaiSuDung": _flag(t.reused),
-                "DuocLayTuKhoDMQG": _flag(t.from_personal_store),
+                "DuocSoHoa": _bit(t.digitised),
+                "DuocTaiSuDung": _bit(t.reused),
+                "DuocLayTuKhoDMQG": _bit(t.from_personal_store),
                 "DuongDanTaiTepTin": t.file_url,
                 "MaThanhPhanHoSo": t.component_code,
             }
@@ -568,8 +574,8 @@ def to_document(d: Dossier) -> dict[str, Any]:
         ],
         "DanhSachLePhi": [{"Gia": str(f.amount), "TenPhiLePhi": f.name} for f in d.fees],
         "DuocThanhToanTrucTuyen": d.online_payment,
-        "HoSoCoThanhPhanSoHoa": _flag(d.has_digitised_component),
-        "TaiKhoanDuocXacThucVoiVNeID": _flag(d.vneid_verified),
+        "HoSoCoThanhPhanSoHoa": _bit(d.has_digitised_component),
+        "TaiKhoanDuocXacThucVoiVNeID": _bit(d.vneid_verified),
         "DSKetNoiCSDL": [{"MaCSDL": c} for c in d.databases],
         "QuaTrinhXuLy": [
             {
@@ -587,9 +593,9 @@ def to_document(d: Dossier) -> dict[str, Any]:
         "NgayCapNhat": _ts(d.updated_at),
     }
     if d.disliked is not None:
-        doc["KhongHaiLong"] = _flag(d.disliked)
+        doc["KhongHaiLong"] = _bit(d.disliked)
     if d.complained is not None:
-        doc["CoPAKN"] = _flag(d.complained)
+        doc["CoPAKN"] = _bit(d.complained)
     return doc
 
 

@@ -14,7 +14,7 @@ svy (and polars/scipy, which it brings) is imported lazily so Django start-up do
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +135,7 @@ def estimate_indices(
     if min_n < 1:
         raise EstimationError("ngưỡng ẩn ô nhỏ (min_n) phải ≥ 1")
     by_cols = (by,) if isinstance(by, str) else tuple(by or ())
-    frame = _design_frame(instrument, rows, design, by_cols, margins or {})
+    frame = _design_frame(instrument.aggregation.weighted, rows, design, by_cols, margins or {})
     sample = _sample(frame, design)
     calibrated = False
     if margins:
@@ -161,23 +161,26 @@ def estimate_indices(
                 if idx is not None:
                     columns[f"u{di}|{level}|{code}"] = idx.u
 
-    ses, df = _standard_errors(sample, data, columns, calibrated=calibrated)
-    t = _t_quantile(1 - alpha / 2, df)
+    ses = _standard_errors(sample, columns, calibrated=calibrated)
+    df = _degrees_of_freedom(data, np.ones(len(rows), dtype=bool))
     scale = 100.0 if instrument.aggregation.unit == "percent" else 1.0
     upper = 100.0 if scale == 100.0 else math.inf
 
     results: dict[str, IndexResult] = {}
     for di, (name, n_domain, plan) in enumerate(plans):
         suppressed = n_domain < min_n
+        t = _t_quantile(1 - alpha / 2, _degrees_of_freedom(data, domains[di][1]))
 
-        def finish(level: str, code: str, idx: _Index | None, *, _di: int = di, _sup: bool = suppressed) -> Estimate:
+        def finish(
+            level: str, code: str, idx: _Index | None, *, _di: int = di, _sup: bool = suppressed, _t: float = t
+        ) -> Estimate:
             if idx is None:
                 return Estimate(None, None, None, None, 0, suppressed=_sup)
             if _sup or idx.n < min_n:
                 return Estimate(None, None, None, None, idx.n, suppressed=True)
             est = idx.value * scale
             se = ses[f"u{_di}|{level}|{code}"] * scale
-            return Estimate(est, se, max(0.0, est - t * se), min(upper, est + t * se), idx.n)
+            return Estimate(est, se, max(0.0, est - _t * se), min(upper, est + _t * se), idx.n)
 
         items = {code: finish("item", code, idx) for code, idx in plan["item"].items()}
         factors = {code: finish("factor", code, idx) for code, idx in plan["factor"].items()}
@@ -191,6 +194,42 @@ def estimate_indices(
         df=df,
         calibrated=calibrated,
     )
+
+
+def estimate_mean(
+    rows: Sequence[Mapping[str, Any]],
+    value: Callable[[Mapping[str, Any]], float | None],
+    *,
+    design: Design | None = None,
+    domain: Callable[[Mapping[str, Any]], bool] | None = None,
+    margins: Mapping[str, Mapping[str, float]] | None = None,
+    alpha: float = 0.05,
+) -> Estimate:
+    """Design-based mean of value(row) among rows where it is not None and domain(row) holds.
+
+    The same ratio estimator and linearisation as a criterion index (a proportion when value is 0/1).
+    """
+    import numpy as np
+
+    design = design or Design()
+    if not rows:
+        raise EstimationError("không có phiếu trả lời nào")
+    sample = _sample(_design_frame(True, rows, design, (), margins or {}), design)
+    if margins:
+        sample = _calibrate(sample, margins)
+    data = sample.data.sort(_ROW)
+    weights = data[sample.design.wgt].to_numpy().astype(float)
+    values = [value(r) for r in rows]
+    y = np.array([0.0 if v is None else float(v) for v in values])
+    member = np.array([v is not None and (domain is None or domain(r)) for r, v in zip(rows, values, strict=True)])
+    a = member.astype(float)
+    denominator = float((weights * a).sum())
+    if denominator <= 0:
+        return Estimate(None, None, None, None, 0)
+    ratio = float((weights * a * y).sum()) / denominator
+    se = _standard_errors(sample, {"m": a * (y - ratio) / denominator}, calibrated=bool(margins))["m"]
+    t = _t_quantile(1 - alpha / 2, _degrees_of_freedom(data, member))
+    return Estimate(ratio, se, ratio - t * se, ratio + t * se, int(member.sum()))
 
 
 def _answer_arrays(instrument: Instrument, code: str, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
@@ -276,7 +315,7 @@ def _point_estimates(
 
 
 def _design_frame(
-    instrument: Instrument,
+    weighted: bool,
     rows: Sequence[Mapping[str, Any]],
     design: Design,
     by_cols: Sequence[str],
@@ -325,9 +364,9 @@ def _design_frame(
                     f"tầng {s!r}: quy mô tổng thể «{design.fpc}» = {f:g} nhỏ hơn số đơn vị mẫu ({len(units[s])})"
                 )
         data[_FPC] = fpc
-    if design.weight and instrument.aggregation.weighted:
+    if design.weight and weighted:
         data[_W] = number_column(design.weight)
-    elif design.fpc and instrument.aggregation.weighted:
+    elif design.fpc and weighted:
         counts: dict[str, int] = {}
         for s in strata:
             counts[s] = counts.get(s, 0) + 1
@@ -368,16 +407,21 @@ def _calibrate(sample: Any, margins: Mapping[str, Mapping[str, float]]) -> Any:
         raise EstimationError(f"không hiệu chỉnh được trọng số theo tổng thể đã cho: {exc}") from exc
 
 
-def _standard_errors(
-    sample: Any, data: pl.DataFrame, columns: Mapping[str, Any], *, calibrated: bool
-) -> tuple[dict[str, float], int]:
-    """SE of the weighted total of each influence column, and the design df (PSUs − strata)."""
+def _degrees_of_freedom(data: pl.DataFrame, member: Any) -> int:
+    """Design df of a domain as R's degf(subset(...)): PSUs holding members minus strata holding members."""
     import polars as pl
 
-    n_psu = data.select(pl.struct([_STRATUM, _PSU]) if _PSU in data.columns else pl.col(_ROW)).n_unique()
-    df = max(1, n_psu - data[_STRATUM].n_unique())
+    rows = data.filter(pl.Series(member[data[_ROW].to_numpy()]))
+    psu = [_STRATUM, _PSU] if _PSU in rows.columns else [_ROW]
+    return max(1, rows.select(psu).n_unique() - rows[_STRATUM].n_unique())
+
+
+def _standard_errors(sample: Any, columns: Mapping[str, Any], *, calibrated: bool) -> dict[str, float]:
+    """SE of the weighted total Σ w·u of each influence column u under the sample's design."""
+    import polars as pl
+
     if not columns:
-        return {}, df
+        return {}
     names = list(columns)
     aliases = {name: f"__u{i}" for i, name in enumerate(names)}
     # svy's data may be reordered by calibration; align the influence values by our row index.
@@ -395,7 +439,7 @@ def _standard_errors(
                 ses[name] = float(result.to_polars()["se"][0])
     except Exception as exc:
         raise EstimationError(f"không tính được sai số chuẩn: {exc}") from exc
-    return ses, df
+    return ses
 
 
 def _t_quantile(p: float, df: int) -> float:

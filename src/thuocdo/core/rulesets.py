@@ -19,6 +19,9 @@ Granularity = Literal["timestamp", "date"]
 METHODS: tuple[Method, ...] = ("threshold", "linear")
 ZERO_DENOMINATOR_POLICIES: tuple[ZeroDenominator, ...] = ("na_full", "na_zero", "na_excluded")
 GRANULARITIES: tuple[Granularity, ...] = ("timestamp", "date")
+_METHOD_BY_NAME: dict[str, Method] = {m: m for m in METHODS}
+_ZERO_BY_NAME: dict[str, ZeroDenominator] = {z: z for z in ZERO_DENOMINATOR_POLICIES}
+_GRANULARITY_BY_NAME: dict[str, Granularity] = {g: g for g in GRANULARITIES}
 
 
 class RuleSetError(ValueError):
@@ -152,12 +155,19 @@ def _parameters(raw: Any, problems: list[str]) -> Parameters:
     }
     if unknown:
         problems.append(f"parameters: khóa không được hỗ trợ {sorted(unknown)}")
-    granularity = raw.get("granularity", defaults.granularity)
-    if granularity not in GRANULARITIES:
-        problems.append(f"parameters.granularity: cần một trong {list(GRANULARITIES)}, nhận {granularity!r}")
+    raw_granularity = raw.get("granularity", defaults.granularity)
+    granularity = _GRANULARITY_BY_NAME.get(raw_granularity) if isinstance(raw_granularity, str) else None
+    if granularity is None:
+        problems.append(
+            f"parameters.granularity: cần một trong {list(GRANULARITIES)}, nhận {raw_granularity!r}"
+        )
         granularity = defaults.granularity
     ints: dict[str, int] = {}
-    for key in ("supplement_requests_allowed", "publish_lead_working_days", "make_public_within_working_days"):
+    for key in (
+        "supplement_requests_allowed",
+        "publish_lead_working_days",
+        "make_public_within_working_days",
+    ):
         value = raw.get(key, getattr(defaults, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.append(f"parameters.{key}: cần số nguyên không âm, nhận {value!r}")
@@ -214,8 +224,10 @@ def parse_ruleset(data: Any, *, source: str) -> RuleSet:
             )
         )
     group_ids = [g.id for g in groups]
-    for gid in {x for x in group_ids if group_ids.count(x) > 1}:
-        problems.append(f"groups: mã nhóm «{gid}» bị trùng")
+    problems.extend(
+        f"groups: mã nhóm «{gid}» bị trùng"
+        for gid in sorted({x for x in group_ids if group_ids.count(x) > 1})
+    )
 
     indicators: list[Indicator] = []
     raw_inds = data.get("indicators")
@@ -232,14 +244,16 @@ def parse_ruleset(data: Any, *, source: str) -> RuleSet:
         group = _text(ind, "group", where, problems)
         if group and group not in group_ids:
             problems.append(f"{where}.group: không có nhóm «{group}»")
-        method = ind.get("method")
-        if method not in METHODS:
-            problems.append(f"{where}.method: cần một trong {list(METHODS)}, nhận {method!r}")
+        raw_method = ind.get("method")
+        method = _METHOD_BY_NAME.get(raw_method) if isinstance(raw_method, str) else None
+        if method is None:
+            problems.append(f"{where}.method: cần một trong {list(METHODS)}, nhận {raw_method!r}")
             method = "linear"
-        zero = ind.get("zero_denominator")
-        if zero not in ZERO_DENOMINATOR_POLICIES:
+        raw_zero = ind.get("zero_denominator")
+        zero = _ZERO_BY_NAME.get(raw_zero) if isinstance(raw_zero, str) else None
+        if zero is None:
             problems.append(
-                f"{where}.zero_denominator: cần một trong {list(ZERO_DENOMINATOR_POLICIES)}, nhận {zero!r}"
+                f"{where}.zero_denominator: cần một trong {list(ZERO_DENOMINATOR_POLICIES)}, nhận {raw_zero!r}"
             )
             zero = "na_excluded"
         target = None
@@ -265,12 +279,16 @@ def parse_ruleset(data: Any, *, source: str) -> RuleSet:
             )
         )
     ind_ids = [x.id for x in indicators]
-    for iid in sorted({x for x in ind_ids if ind_ids.count(x) > 1}):
-        problems.append(f"indicators: mã chỉ số «{iid}» bị trùng")
+    problems.extend(
+        f"indicators: mã chỉ số «{iid}» bị trùng"
+        for iid in sorted({x for x in ind_ids if ind_ids.count(x) > 1})
+    )
     for g in groups:
         total = sum((x.max_points for x in indicators if x.group == g.id), Decimal(0))
         if total != g.max_points:
-            problems.append(f"groups «{g.id}»: tổng điểm các chỉ số là {total}, khác điểm tối đa {g.max_points}")
+            problems.append(
+                f"groups «{g.id}»: tổng điểm các chỉ số là {total}, khác điểm tối đa {g.max_points}"
+            )
     grand = sum((g.max_points for g in groups), Decimal(0))
     if groups and grand != 100:
         problems.append(f"groups: tổng điểm tối đa là {grand}, cần bằng 100")

@@ -126,7 +126,9 @@ def classify(
     """Classify one dossier as of a moment (the end of the period, or earlier)."""
     if d.status is Status.REJECTED_AT_RECEPTION:
         return Timeliness(
-            Category.NOT_COUNTED, "Không tính: hồ sơ không được tiếp nhận", "Not counted: rejected at reception"
+            Category.NOT_COUNTED,
+            "Không tính: hồ sơ không được tiếp nhận",
+            "Not counted: rejected at reception",
         )
     if d.status is Status.SUBMITTED:
         return Timeliness(

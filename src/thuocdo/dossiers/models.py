@@ -60,21 +60,22 @@ class Timeliness(models.TextChoices):
 
 class Dossier(models.Model):
     code = models.CharField(_("mã hồ sơ"), max_length=60, unique=True)
+    # Fewer indexes make bulk ingestion faster; reads go through code, agency_code and the dates.
     source = models.ForeignKey(
         SourceSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="dossiers",
-        verbose_name=_("hệ thống nguồn"),
+        verbose_name=_("hệ thống nguồn"), db_index=False,
     )
-    procedure_code = models.CharField(_("mã thủ tục"), max_length=40, db_index=True)
+    procedure_code = models.CharField(_("mã thủ tục"), max_length=40)
     procedure = models.ForeignKey(
         "catalog.Procedure", null=True, blank=True, on_delete=models.SET_NULL, related_name="dossiers",
-        verbose_name=_("thủ tục"), db_constraint=False,
+        verbose_name=_("thủ tục"), db_constraint=False, db_index=False,
     )
     field_code = models.CharField(_("mã lĩnh vực"), max_length=40, blank=True)
     # Unknown agency codes are kept (and reported) rather than refused: the agency list may lag the one-stop system.
-    agency_code = models.CharField(_("mã đơn vị xử lý"), max_length=60, db_index=True)
+    agency_code = models.CharField(_("mã đơn vị xử lý"), max_length=60)
     agency = models.ForeignKey(
         "units.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="dossiers",
-        verbose_name=_("đơn vị xử lý"), db_constraint=False,
+        verbose_name=_("đơn vị xử lý"), db_constraint=False, db_index=False,
     )
     channel = models.PositiveSmallIntegerField(_("kênh thực hiện"), choices=Channel.choices)
     status = models.PositiveSmallIntegerField(_("trạng thái"), choices=Status.choices)
@@ -95,7 +96,7 @@ class Dossier(models.Model):
     from_personal_store = models.BooleanField(_("lấy từ kho dữ liệu cá nhân"), default=False)
     vneid = models.BooleanField(_("xác thực VNeID"), default=False)
     population_db = models.BooleanField(_("dùng CSDL quốc gia về dân cư"), default=False)
-    timeliness = models.CharField(_("tiến độ"), max_length=12, choices=Timeliness.choices, db_index=True)
+    timeliness = models.CharField(_("tiến độ"), max_length=12, choices=Timeliness.choices)
     # Ordering key of deliveries: the document's own update time as yyyyMMddHHmmss, ties broken by content hash.
     version = models.BigIntegerField(_("phiên bản"))
     content_hash = models.CharField(max_length=32)
@@ -118,7 +119,8 @@ class Dossier(models.Model):
 class DossierStep(models.Model):
     """One processing step (QuaTrinhXuLy): who handled the dossier, by when it was due, and when it was done."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="steps")
+    # The unique (dossier, seq) constraint already indexes dossier_id first.
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="steps", db_index=False)
     seq = models.PositiveSmallIntegerField(_("thứ tự"))
     officer = models.CharField(_("người xử lý"), max_length=150, blank=True)
     title = models.CharField(_("chức danh"), max_length=150, blank=True)
@@ -162,13 +164,14 @@ class DossierEvent(models.Model):
 
 
 class DossierTally(models.Model):
-    """Counts per agency, procedure, month of receipt and channel, kept current with every accepted delivery."""
+    """Counts per agency, procedure and month of receipt, kept current with every accepted delivery."""
 
     agency_code = models.CharField(max_length=60)
     procedure_code = models.CharField(max_length=40)
     month = models.DateField(_("tháng tiếp nhận"))
-    channel = models.PositiveSmallIntegerField(choices=Channel.choices)
     received = models.IntegerField(default=0)
+    online = models.IntegerField(default=0)
+    postal = models.IntegerField(default=0)
     finished = models.IntegerField(default=0)
     early = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)
@@ -187,7 +190,7 @@ class DossierTally(models.Model):
         verbose_name_plural = _("số liệu tổng hợp hồ sơ")
         constraints = [
             models.UniqueConstraint(
-                fields=["agency_code", "procedure_code", "month", "channel"], name="dossier_tally_unique_key"
+                fields=["agency_code", "procedure_code", "month"], name="dossier_tally_unique_key"
             ),
         ]
 

@@ -50,7 +50,7 @@ COLUMNS = (
     "content_hash", "raw", "updated_at",
 )
 TALLY_METRICS = (
-    "received", "finished", "early", "on_time", "late", "not_counted", "online_paid", "fee_bearing",
+    "received", "online", "postal", "finished", "early", "on_time", "late", "not_counted", "online_paid", "fee_bearing",
     "e_result", "digitised", "reused", "personal_store", "population_data",
 )
 
@@ -289,12 +289,14 @@ def _row(
     )
 
 
-def _contribution(d: ParsedDossier, timeliness: str) -> tuple[tuple[str, str, date, int], tuple[int, ...]]:
+def _contribution(d: ParsedDossier, timeliness: str) -> tuple[tuple[str, str, date], tuple[int, ...]]:
     month = d.received_at.astimezone(VN_TZ).date().replace(day=1)
     documents = d.documents
     ended = d.status in ENDED
-    return (d.agency_code, d.procedure_code, month, int(d.channel)), (
+    return (d.agency_code, d.procedure_code, month), (
         1,
+        int(d.channel == 2),
+        int(d.channel == 3),
         int(ended),
         int(timeliness == "early"),
         int(timeliness == "on_time"),
@@ -342,7 +344,7 @@ def _write(
         _row(d, raw, key, source_id=source_id, now=dt(now), agencies=agencies, procedures=procedures, dt=dt)
         for d, raw, key in final
     ]
-    deltas: dict[tuple[str, str, date, int], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
+    deltas: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     if existed:
         for tally_key, values in _old_contributions([c for c in codes if c in existed], events):
             _add(deltas, tally_key, values, sign=-1)
@@ -395,7 +397,7 @@ def _ids(cursor: Any, codes: Sequence[str]) -> dict[str, int]:
 
 def _old_contributions(
     codes: Sequence[str], events: Mapping[str, list[Event]]
-) -> list[tuple[tuple[str, str, date, int], tuple[int, ...]]]:
+) -> list[tuple[tuple[str, str, date], tuple[int, ...]]]:
     # What the stored rows count for now, rebuilt from their documents so tallies never drift.
     out = []
     for chunk in _chunks(codes):
@@ -405,16 +407,16 @@ def _old_contributions(
     return out
 
 
-def _apply_tally(cursor: Any, deltas: Mapping[tuple[str, str, date, int], list[int]]) -> None:
+def _apply_tally(cursor: Any, deltas: Mapping[tuple[str, str, date], list[int]]) -> None:
     rows = [(*k, *v) for k, v in deltas.items() if any(v)]
     if not rows:
         return
     table = DossierTally._meta.db_table
-    names = ("agency_code", "procedure_code", "month", "channel", *TALLY_METRICS)
+    names = ("agency_code", "procedure_code", "month", *TALLY_METRICS)
     sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in TALLY_METRICS)
     cursor.executemany(
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-        f"ON CONFLICT (agency_code, procedure_code, month, channel) DO UPDATE SET {sets}",
+        f"ON CONFLICT (agency_code, procedure_code, month) DO UPDATE SET {sets}",
         rows,
     )
 
@@ -519,7 +521,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
     if not stored:
         return
     events = _events_for([c for c, _ in stored])
-    deltas: dict[tuple[str, str, date, int], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
+    deltas: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     updates = []
     dt = _sqlite_dt if connection.vendor == "sqlite" else _identity
     for code, raw in stored:
@@ -543,7 +545,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
 
 
 def _add(
-    deltas: dict[tuple[str, str, date, int], list[int]], key: tuple[str, str, date, int], values: tuple[int, ...],
+    deltas: dict[tuple[str, str, date], list[int]], key: tuple[str, str, date], values: tuple[int, ...],
     *, sign: int = 1,
 ) -> None:
     bucket = deltas[key]

@@ -32,6 +32,16 @@ def _stamp(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
+def _procedure_for(rng: random.Random, agency: str, procedures: Sequence[str]) -> str:
+    # Each agency handles a handful of procedures, a few of them most of the time (as in real registers).
+    offset = sum(map(ord, agency)) % len(procedures)
+    own = [procedures[(offset + k * 7) % len(procedures)] for k in range(12)]
+    return rng.choices(own, _ZIPF)[0]
+
+
+_ZIPF = [1 / (k + 1) for k in range(12)]
+
+
 def make_document(
     rng: random.Random,
     *,
@@ -43,7 +53,7 @@ def make_document(
 ) -> dict[str, Any]:
     """One document received within `days` after `start` (an aware datetime)."""
     agency = rng.choice(agencies)
-    procedure = rng.choice(procedures)
+    procedure = _procedure_for(rng, agency, procedures)
     received = start + timedelta(days=rng.randrange(days), hours=rng.randrange(7, 17), minutes=rng.randrange(60))
     received = received.astimezone(VN_TZ)
     limit_days = rng.choice((1, 3, 5, 7, 10, 15, 20))

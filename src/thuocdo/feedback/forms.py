@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from thuocdo.feedback.models import FeedbackCategory
+from thuocdo.shared.forms import StyledFormMixin
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,7 +25,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(StyledFormMixin, forms.Form):
     category = forms.ModelChoiceField(
         label=_("Lĩnh vực phản ánh"),
         queryset=FeedbackCategory.objects.filter(is_active=True),
@@ -54,11 +55,40 @@ class SubmissionForm(forms.Form):
         return data
 
 
-class TrackForm(forms.Form):
+class TrackForm(StyledFormMixin, forms.Form):
     code = forms.CharField(label=_("Mã tra cứu"), max_length=30)
 
 
-class ReraiseForm(forms.Form):
+class ReraiseForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Lý do chưa hài lòng"), widget=forms.Textarea(attrs={"rows": 3}), min_length=10
     )
+
+
+EVENT_LABELS = {
+    "accept": _("Tiếp nhận xử lý"),
+    "refuse": _("Từ chối tiếp nhận"),
+    "request_info": _("Yêu cầu bổ sung thông tin"),
+    "info_received": _("Đã nhận thông tin bổ sung"),
+    "transfer": _("Chuyển cơ quan khác"),
+    "answer": _("Trả lời (chờ duyệt công khai)"),
+    "publish": _("Duyệt và công khai trả lời"),
+    "reraise": _("Phản ánh lại"),
+    "close": _("Đóng"),
+}
+
+
+class HandleForm(StyledFormMixin, forms.Form):
+    event = forms.ChoiceField(label=_("Thao tác"))
+    note = forms.CharField(label=_("Ghi chú (nội bộ)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    to_agency_code = forms.CharField(label=_("Mã cơ quan nhận chuyển"), required=False, max_length=40)
+    answer = forms.CharField(label=_("Nội dung trả lời"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    answer_public = forms.CharField(
+        label=_("Bản công khai (đã che thông tin cá nhân; kiểm tra trước khi duyệt)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: object, allowed: list[object], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["event"].choices = [(e.value, EVENT_LABELS.get(e.value, e.value)) for e in allowed if e.value != "reraise"]  # type: ignore[attr-defined]

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from thuocdo.core.feedback import STATE_LABELS_VI, State
+from thuocdo.core.feedback import STATE_LABELS_VI, Event, State, TransitionError, allowed_events
 from thuocdo.feedback import selectors, services
-from thuocdo.feedback.forms import ReraiseForm, SubmissionForm, TrackForm
+from thuocdo.feedback.forms import HandleForm, ReraiseForm, SubmissionForm, TrackForm
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -126,3 +130,72 @@ def reraise(request: HttpRequest, code: str) -> HttpResponse:
     else:
         messages.error(request, _("Vui lòng nêu lý do chưa hài lòng (ít nhất 10 ký tự)."))
     return redirect("feedback:status", code=code)
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+
+def _handled_agencies(request: HttpRequest) -> Any:
+    from thuocdo.accounts.selectors import HANDLE_FEEDBACK, visible_agencies
+
+    return visible_agencies(request.user, HANDLE_FEEDBACK)
+
+
+@login_required
+def work_list(request: HttpRequest) -> HttpResponse:
+    """Submissions of the agencies the official handles, soonest deadline first."""
+    agencies = _handled_agencies(request)
+    state = request.GET.get("state", "open")
+    at_risk = request.GET.get("at_risk") == "1"
+    now = timezone.now()
+    qs = selectors.submissions_for_agencies(
+        agencies, state=state, at_risk_before=now + timedelta(days=2) if at_risk else None
+    )
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    rows = [
+        {"s": s, "label": STATE_LABELS_VI.get(State(s.state), s.state), "overdue": s.handle_by < now and s.state in selectors.OPEN_STATES}
+        for s in page
+    ]
+    return render(
+        request,
+        "feedback/work_list.html",
+        {"page": page, "rows": rows, "state": state, "at_risk": at_risk, "states": STATE_LABELS_VI},
+    )
+
+
+@login_required
+def handle(request: HttpRequest, code: str) -> HttpResponse:
+    """One submission for an official: contact details, history, and the actions its state allows."""
+    submission = selectors.submission_by_code(code)
+    if submission is None or not _handled_agencies(request).filter(pk=submission.agency_id).exists():
+        raise Http404  # out of scope looks the same as absent
+    form = HandleForm(request.POST or None, allowed=allowed_events(State(submission.state)))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        to_agency = selectors.agency_by_code(data["to_agency_code"]) if data.get("to_agency_code") else None
+        try:
+            services.transition_submission(
+                submission=submission,
+                event=Event(data["event"]),
+                now=timezone.now(),
+                actor=request.user,
+                note=data["note"],
+                to_agency=to_agency,
+                answer=data["answer"] or None,
+                answer_public=data["answer_public"] or None,
+            )
+        except (services.FeedbackError, TransitionError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Đã cập nhật phản ánh."))
+            return redirect("feedback:handle", code=code)
+    return render(
+        request,
+        "feedback/handle.html",
+        {
+            "s": submission,
+            "form": form,
+            "state_label": STATE_LABELS_VI.get(State(submission.state), submission.state),
+            "events": submission.events.select_related("actor", "to_agency"),
+        },
+    )

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts.tree import ROLE_BACKEND, Tree, build_tree
+
+
+@pytest.fixture(autouse=True)
+def _role_permissions(settings):  # type: ignore[no-untyped-def]
+    # Until settings.AUTHENTICATION_BACKENDS lists the role backend, the tests add it themselves.
+    if ROLE_BACKEND not in settings.AUTHENTICATION_BACKENDS:
+        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, ROLE_BACKEND]
+
+
+@pytest.fixture
+def tree(db) -> Tree:  # type: ignore[no-untyped-def]
+    return build_tree()

@@ -4,6 +4,8 @@ import pytest
 
 from tests.accounts.tree import ROLE_BACKEND, Tree, build_tree
 
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
 
 @pytest.fixture(autouse=True)
 def _role_permissions(settings):  # type: ignore[no-untyped-def]
@@ -13,5 +15,11 @@ def _role_permissions(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def tree(db) -> Tree:  # type: ignore[no-untyped-def]
+def fast_hashing(settings):  # type: ignore[no-untyped-def]
+    # Argon2 is deliberately slow; a tree of nine users would cost seconds per test. test_auth checks Argon2 itself.
+    settings.PASSWORD_HASHERS = [FAST_HASHER]
+
+
+@pytest.fixture
+def tree(db, fast_hashing) -> Tree:  # type: ignore[no-untyped-def]
     return build_tree()

@@ -22,7 +22,10 @@ def _announced() -> tuple[AnnouncedDay, ...]:
     with TABLE.open(encoding="utf-8") as handle:
         return tuple(
             AnnouncedDay(
-                date.fromisoformat(r["date"]), DayKind(r["kind"]), r["name_vi"], r["confidence"] == "uncertain"
+                date.fromisoformat(r["date"]),
+                DayKind(r["kind"]),
+                r["name_vi"],
+                r["confidence"] == "uncertain",
             )
             for r in csv.DictReader(handle)
         )
@@ -91,13 +94,19 @@ def test_computed_year_2027():
 
 def test_the_day_next_to_national_day_starts_in_2021():
     assert [e.date for e in RULES_ONLY.entries(2020) if e.date.month == 9] == [date(2020, 9, 2)]
-    assert [e.date for e in RULES_ONLY.entries(2021) if e.date.month == 9] == [date(2021, 9, 2), date(2021, 9, 3)]
+    assert [e.date for e in RULES_ONLY.entries(2021) if e.date.month == 9] == [
+        date(2021, 9, 2),
+        date(2021, 9, 3),
+    ]
 
 
 def test_statutes_are_versioned_data():
     # A hypothetical law giving 7 Tết days from 2030 changes 2030 and leaves 2029 alone.
     longer = WorkCalendar(
-        statutes=(*RULES_ONLY.statutes, HolidayStatute(date(2030, 1, 1), "test", tet_days=7, national_day_days=2))
+        statutes=(
+            *RULES_ONLY.statutes,
+            HolidayStatute(date(2030, 1, 1), "test", tet_days=7, national_day_days=2),
+        )
     )
     tet_2030 = [e for e in longer.entries(2030) if e.name.startswith("Tết Âm lịch")]
     assert len(tet_2030) == 7
@@ -185,7 +194,11 @@ def test_office_hours_are_configurable():
     assert half_day.next_working_moment(vn(2026, 3, 2, 12, 0)) == vn(2026, 3, 3, 8, 0)
     three = parse_office_hours([["07:00", "09:00"], ["10:00", "12:00"], ["13:00", "17:00"]])
     assert WorkCalendar(office_hours=three).day_length == timedelta(hours=8)
-    assert parse_office_hours([]) == parse_office_hours(None) == ((time(7), time(11, 30)), (time(13, 30), time(17)))
+    assert (
+        parse_office_hours([])
+        == parse_office_hours(None)
+        == ((time(7), time(11, 30)), (time(13, 30), time(17)))
+    )
 
 
 @pytest.mark.parametrize(

@@ -298,3 +298,38 @@ class TestStaffHandling:
         client.force_login(self.make_officer(world, world["ward"]))
         assert client.get(f"/phan-anh/quan-ly/{s.tracking_code}/").status_code == 404
         assert s.tracking_code not in client.get("/phan-anh/quan-ly/").content.decode()
+
+
+class TestIndicatorsAndEscalation:
+    def test_indicator_tallies_for_the_766_engine(self, world):
+        from thuocdo.feedback.selectors import indicator_tallies
+
+        on_time = submit(world, title="A")
+        services.transition_submission(submission=on_time, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1))
+        services.transition_submission(submission=on_time, event=Event.ANSWER, now=MONDAY + timedelta(days=3), answer="Đã xử lý.")
+        services.transition_submission(submission=on_time, event=Event.PUBLISH, now=MONDAY + timedelta(days=4))
+        services.rate_answer(submission=on_time, liked=True)
+        disliked = submit(world, title="B", category=world["conduct"])
+        services.transition_submission(submission=disliked, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1))
+        services.transition_submission(submission=disliked, event=Event.ANSWER, now=MONDAY + timedelta(days=2), answer="Đã nhắc nhở.")
+        services.transition_submission(submission=disliked, event=Event.PUBLISH, now=MONDAY + timedelta(days=2, hours=2))
+        services.rate_answer(submission=disliked, liked=False)
+        submit(world, title="C", category=FeedbackCategory.objects.create(code="khac", name="Khác"))  # still open, overdue by May
+        tallies = indicator_tallies(
+            agencies=Agency.objects.all(), start=MONDAY - timedelta(days=1), end=MONDAY + timedelta(days=30),
+            as_of=datetime(2026, 5, 1, tzinfo=ICT),
+        )
+        assert tallies["5.1"] == (2, 3)
+        assert tallies["5.2"] == (2, 3)
+        assert tallies["5.3"] == (1, 3)
+
+    def test_heads_are_emailed_once_about_submissions_near_their_deadline(self, world, mailoutbox):
+        from thuocdo.accounts.models import RoleAssignment, User
+
+        head = User.objects.create_user("thutruong", email="giamdoc@sotuphap.vn", password="x" * 12)
+        RoleAssignment.objects.create(user=head, role="agency_head", agency=world["dept"])
+        s = submit(world)
+        mailoutbox.clear()  # the acknowledgement to the citizen, if any
+        assert services.escalate_at_risk(now=s.handle_by - timedelta(days=1)) == 1
+        assert mailoutbox[-1].to == ["giamdoc@sotuphap.vn"] and s.tracking_code in mailoutbox[-1].body
+        assert services.escalate_at_risk(now=s.handle_by - timedelta(hours=12)) == 0

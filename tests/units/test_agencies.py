@@ -49,7 +49,7 @@ def test_vietnamese_headers_and_labels_are_accepted(dak_lak):
     text = (
         "Mã,Tên,Loại,Mã cơ quan cha,Mã địa bàn,Khối,Điện thoại,Giờ làm việc\n"
         "H15,UBND tỉnh,UBND tỉnh/thành phố,,66,,,\n"
-        "H15.02,Sở Nội vụ,\"Sở, ban, ngành\",H15,66,Khối sở, ban, ngành,0262 3850000,07:00-11:30\n"
+        'H15.02,Sở Nội vụ,"Sở, ban, ngành",H15,66,Khối sở, ban, ngành,0262 3850000,07:00-11:30\n'
     )
     # The block name contains commas, so quote it like a spreadsheet would.
     text = text.replace("Khối sở, ban, ngành", '"Khối sở, ban, ngành"')
@@ -98,7 +98,11 @@ def test_parent_loop_is_refused(dak_lak):
     text = HEADER + "A,Cơ quan A,,other,B,,,,,,\nB,Cơ quan B,,other,A,,,,,,\nC,Cơ quan C,,other,C,,,,,,\n"
     with pytest.raises(ImportFailed) as failure:
         services.import_agencies(source=_csv(text))
-    assert [(e.row, e.column) for e in failure.value.errors] == [(2, "parent_code"), (3, "parent_code"), (4, "parent_code")]
+    assert [(e.row, e.column) for e in failure.value.errors] == [
+        (2, "parent_code"),
+        (3, "parent_code"),
+        (4, "parent_code"),
+    ]
     assert not Agency.objects.exists()
 
 

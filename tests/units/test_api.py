@@ -13,7 +13,12 @@ def test_search_endpoint(client, dak_lak):
     response = client.get("/api/units/search", {"q": "dak lak"})
     assert response.status_code == 200
     first = response.json()[0]
-    assert (first["structure"], first["level"], first["code"], first["name"]) == ("2025", "province", "66", "Tỉnh Đắk Lắk")
+    assert (first["structure"], first["level"], first["code"], first["name"]) == (
+        "2025",
+        "province",
+        "66",
+        "Tỉnh Đắk Lắk",
+    )
     only_legacy = client.get("/api/units/search", {"q": "buon ma thuot", "structure": "legacy"}).json()
     assert only_legacy and {u["structure"] for u in only_legacy} == {"legacy"}
 
@@ -23,7 +28,9 @@ def test_unit_endpoint_with_history(client, dak_lak):
     legacy = client.get("/api/units/legacy/commune/24136").json()
     assert legacy["name"] == "Phường Tân Lợi" and legacy["parent_name"] == "Thành phố Buôn Ma Thuột"
     assert legacy["valid_to"] == "2025-07-01"
-    assert [(s["code"], s["name"], s["is_primary"]) for s in legacy["current"]] == [("24133", "Phường Buôn Ma Thuột", True)]
+    assert [(s["code"], s["name"], s["is_primary"]) for s in legacy["current"]] == [
+        ("24133", "Phường Buôn Ma Thuột", True)
+    ]
     current = client.get("/api/units/2025/commune/24133").json()
     assert current["parent_code"] == "66"
     assert {p["name"] for p in current["predecessors"]} >= {"Phường Tân Lợi", "Phường Thành Công"}

@@ -32,7 +32,9 @@ def test_full_load_matches_official_counts_and_is_idempotent():
     assert UnitLineage.objects.count() == edges
     assert AuditEntry.objects.count() == entries  # a no-op reload records nothing
     # Every legacy commune and province has somewhere to go; every new commune came from somewhere.
-    assert not AdminUnit.objects.filter(structure="legacy", level__in=["province", "commune"], successor_links=None).exists()
+    assert not AdminUnit.objects.filter(
+        structure="legacy", level__in=["province", "commune"], successor_links=None
+    ).exists()
     assert not AdminUnit.objects.filter(structure="2025", level="commune", predecessor_links=None).exists()
     assert not AdminUnit.objects.filter(path="").exists()
 
@@ -52,7 +54,9 @@ def test_province_subset_has_units_paths_and_lineage(dak_lak):
     assert commune.name == "Phường Buôn Ma Thuột"
     assert commune.path == f"/{province.pk}/{commune.pk}/"
     assert commune.latitude and commune.longitude and commune.area_km2
-    assert set(AdminUnit.objects.filter(structure="legacy", level="province").values_list("code", flat=True)) == {"54", "66"}
+    assert set(
+        AdminUnit.objects.filter(structure="legacy", level="province").values_list("code", flat=True)
+    ) == {"54", "66"}
     legacy = AdminUnit.objects.get(structure="legacy", level="commune", code="24133")
     district = legacy.parent
     assert legacy.path == f"{district.path}{legacy.pk}/"

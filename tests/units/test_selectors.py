@@ -12,7 +12,10 @@ from thuocdo.units.models import AdminUnit
 @pytest.mark.parametrize("query", ["dak lak", "Đắk Lắk", "ĐẮK LẮK", "  dak   lak "])
 def test_search_is_accent_insensitive_and_ranks_exact_matches_first(dak_lak, query):
     found = selectors.search_units(query)
-    assert [(u.structure, u.level, u.code) for u in found[:2]] == [("2025", "province", "66"), ("legacy", "province", "66")]
+    assert [(u.structure, u.level, u.code) for u in found[:2]] == [
+        ("2025", "province", "66"),
+        ("legacy", "province", "66"),
+    ]
 
 
 @pytest.mark.django_db
@@ -28,7 +31,10 @@ def test_search_ranks_prefix_before_substring(dak_lak):
 @pytest.mark.django_db
 def test_search_by_code_prefers_the_current_unit(dak_lak):
     found = selectors.search_units("24133")
-    assert [(u.structure, u.name) for u in found] == [("2025", "Phường Buôn Ma Thuột"), ("legacy", "Phường Thành Công")]
+    assert [(u.structure, u.name) for u in found] == [
+        ("2025", "Phường Buôn Ma Thuột"),
+        ("legacy", "Phường Thành Công"),
+    ]
 
 
 @pytest.mark.django_db
@@ -36,14 +42,20 @@ def test_merged_commune_which_on_date(dak_lak):
     # Legacy code 24136 (Phường Tân Lợi, TP Buôn Ma Thuột) merged into Phường Buôn Ma Thuột (24133).
     answer = selectors.which("24136", date(2024, 5, 1))
     assert answer.unit.name == "Phường Tân Lợi" and answer.unit.parent.name == "Thành phố Buôn Ma Thuột"
-    assert [(s.unit.code, s.unit.name, s.is_primary) for s in answer.now] == [("24133", "Phường Buôn Ma Thuột", True)]
+    assert [(s.unit.code, s.unit.name, s.is_primary) for s in answer.now] == [
+        ("24133", "Phường Buôn Ma Thuột", True)
+    ]
     # After the reorganisation the code 24136 names nothing.
     assert selectors.unit_on("24136", date(2025, 7, 1)) is None
     # Code 24133 named Phường Thành Công before, Phường Buôn Ma Thuột from 1 July 2025.
     assert selectors.unit_on("24133", date(2025, 6, 30)).name == "Phường Thành Công"
     assert selectors.unit_on("24133", date(2025, 7, 1)).name == "Phường Buôn Ma Thuột"
     current = AdminUnit.objects.get(structure="2025", code="24133")
-    assert {p.unit.name for p in selectors.predecessors(current)} >= {"Phường Thành Công", "Phường Tân Lợi", "Xã Cư ÊBur"}
+    assert {p.unit.name for p in selectors.predecessors(current)} >= {
+        "Phường Thành Công",
+        "Phường Tân Lợi",
+        "Xã Cư ÊBur",
+    }
     assert [s.unit.pk for s in selectors.current_successors(current)] == [current.pk]
 
 
@@ -51,7 +63,10 @@ def test_merged_commune_which_on_date(dak_lak):
 def test_split_commune_maps_to_each_part_with_one_primary(dak_lak):
     answer = selectors.which("22024", date(2024, 5, 1))  # Phường 9, TP Tuy Hòa (Phú Yên)
     assert answer.unit.name == "Phường 9"
-    assert [(s.unit.name, s.is_primary) for s in answer.now] == [("Phường Tuy Hòa", True), ("Phường Bình Kiến", False)]
+    assert [(s.unit.name, s.is_primary) for s in answer.now] == [
+        ("Phường Tuy Hòa", True),
+        ("Phường Bình Kiến", False),
+    ]
 
 
 @pytest.mark.django_db

@@ -41,7 +41,12 @@ def test_detail_pages_show_history_children_and_agencies(client, dak_lak):
 
 @pytest.mark.django_db
 def test_admin_lists_and_searches_units(admin_client, dak_lak):
-    for url in ["/quan-tri/units/adminunit/", "/quan-tri/units/agency/", "/quan-tri/units/unitlineage/", "/quan-tri/units/comparisonblock/"]:
+    for url in [
+        "/quan-tri/units/adminunit/",
+        "/quan-tri/units/agency/",
+        "/quan-tri/units/unitlineage/",
+        "/quan-tri/units/comparisonblock/",
+    ]:
         assert admin_client.get(url, {"q": "dak"}).status_code == 200
     assert "Tỉnh Đắk Lắk" in admin_client.get("/quan-tri/units/adminunit/", {"q": "dak lak"}).content.decode()
 

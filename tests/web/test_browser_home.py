@@ -12,9 +12,14 @@ PAGE_WEIGHT_LIMIT = 500_000  # bytes, decoded, before any chart library
 
 
 def open_home(page, live_server, path: str = "/"):  # type: ignore[no-untyped-def]
-    """Load a page, collecting console errors (CSP violations show up there) and uncaught exceptions."""
+    """Load a page, collecting what the browser refused (CSP violations, failed loads) and uncaught exceptions."""
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+
+    def on_console(message):  # type: ignore[no-untyped-def]
+        if message.type == "error" and ("Refused to" in message.text or "violates" in message.text or "Failed to load" in message.text):
+            problems.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(live_server.url + path)
     page.wait_for_load_state("networkidle")

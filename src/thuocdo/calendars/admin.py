@@ -28,7 +28,7 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_display = ["date", "weekday", "kind", "name_vi", "confidence"]
     list_filter = [YearFilter, "kind", "confidence"]
     search_fields = ["name_vi", "name_en", "source"]

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from thuocdo.catalog import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.procedure_search, name="index"),
+    path("<str:code>/", views.procedure_detail, name="detail"),
+]

@@ -80,9 +80,13 @@ EVENT_LABELS = {
 
 class HandleForm(StyledFormMixin, forms.Form):
     event = forms.ChoiceField(label=_("Thao tác"))
-    note = forms.CharField(label=_("Ghi chú (nội bộ)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Ghi chú (nội bộ)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     to_agency_code = forms.CharField(label=_("Mã cơ quan nhận chuyển"), required=False, max_length=40)
-    answer = forms.CharField(label=_("Nội dung trả lời"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    answer = forms.CharField(
+        label=_("Nội dung trả lời"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
     answer_public = forms.CharField(
         label=_("Bản công khai (đã che thông tin cá nhân; kiểm tra trước khi duyệt)"),
         required=False,
@@ -91,4 +95,6 @@ class HandleForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: object, allowed: list[object], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["event"].choices = [(e.value, EVENT_LABELS.get(e.value, e.value)) for e in allowed if e.value != "reraise"]  # type: ignore[attr-defined]
+        self.fields["event"].choices = [
+            (e.value, EVENT_LABELS.get(e.value, e.value)) for e in allowed if e.value != "reraise"
+        ]  # type: ignore[attr-defined]

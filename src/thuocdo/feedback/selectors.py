@@ -84,3 +84,52 @@ def agency_by_code(code: str) -> Any:
     from thuocdo.units.models import Agency
 
     return Agency.objects.filter(code=code.strip()).first()
+
+
+def timeline_of(submission: Submission) -> rules.Timeline:
+    """The core timeline of a stored submission, for 766 timeliness."""
+    steps = tuple(
+        rules.Step(rules.Event(e.event), e.at, rules.State(e.to_state)) for e in submission.events.all()
+    )
+    return rules.Timeline(submission.submitted_at, steps)
+
+
+def _add_days_for(agency: Any) -> Any:
+    from thuocdo.calendars.selectors import work_calendar
+
+    return work_calendar(agency).add_working_days
+
+
+def indicator_tallies(
+    *, agencies: Any, start: datetime, end: datetime, as_of: datetime | None = None
+) -> dict[str, tuple[int, int]]:
+    """766 indicators 5.1, 5.2 and 5.3 over submissions first received in [start, end), as (numerator, denominator)."""
+    as_of = as_of or end
+    qs = (
+        Submission.objects.filter(agency__in=agencies, submitted_at__gte=start, submitted_at__lt=end)
+        .filter(duplicate_of__isnull=True, is_spam=False)
+        .select_related("category", "agency")
+        .prefetch_related("events")
+    )
+    categories: list[rules.Category] = []
+    on_time = 0
+    satisfaction: list[rules.SatisfactionInput] = []
+    feedback_rules = rules.FeedbackRules()
+    for s in qs:
+        categories.append(rules.Category(s.category.classification))
+        verdict = rules.timeliness(
+            timeline_of(s), as_of=as_of, rules=feedback_rules, add_working_days=_add_days_for(s.agency)
+        )
+        on_time += verdict.counts_on_time
+        satisfaction.append(
+            rules.SatisfactionInput(
+                likes=s.likes, dislikes=s.dislikes, overdue=not verdict.counts_on_time, reraised=s.reraised
+            )
+        )
+    classified = rules.classification_ratio(categories)
+    satisfied = rules.satisfaction_ratio(satisfaction)
+    return {
+        "5.1": (classified.numerator, classified.denominator),
+        "5.2": (on_time, len(categories)),
+        "5.3": (satisfied.numerator, satisfied.denominator),
+    }

@@ -21,6 +21,7 @@ from thuocdo.audit.services import record_change
 from thuocdo.core import feedback as rules
 from thuocdo.core.redaction import redact
 from thuocdo.core.text import fold
+from thuocdo.feedback import notify
 from thuocdo.feedback.models import (
     Attachment,
     FeedbackCategory,
@@ -29,6 +30,7 @@ from thuocdo.feedback.models import (
     Submission,
     SubmissionEvent,
 )
+from thuocdo.feedback.selectors import at_risk
 
 # Operational limits (not regulated figures): the edge may override them.
 MAX_ATTACHMENTS = 5
@@ -149,6 +151,7 @@ def submit_feedback(*, data: NewSubmission, now: datetime) -> Submission:
             content_type=upload.content_type or "",
             size=upload.size or 0,
         )
+    notify.notify_received(submission)
     return submission
 
 
@@ -229,6 +232,7 @@ def transition_submission(
         note=note,
     )
     if event is rules.Event.PUBLISH:
+        notify.notify_published(submission)
         record_change(
             actor=actor,
             action="feedback.publish",
@@ -255,14 +259,6 @@ def reraise_submission(*, submission: Submission, reason: str, now: datetime) ->
     return transition_submission(
         submission=submission, event=rules.Event.RERAISE, now=now, note=reason.strip()
     )
-
-
-def timeline_of(submission: Submission) -> rules.Timeline:
-    """The core timeline of a stored submission, for 766 timeliness."""
-    steps = tuple(
-        rules.Step(rules.Event(e.event), e.at, rules.State(e.to_state)) for e in submission.events.all()
-    )
-    return rules.Timeline(submission.submitted_at, steps)
 
 
 def _normalise_contact(phone: str, email: str) -> str:
@@ -310,3 +306,40 @@ def _new_tracking_code(now: datetime) -> str:
         if not Submission.objects.filter(tracking_code=code).exists():
             return code
     raise RuntimeError("could not allocate a tracking code")
+
+
+def escalate_at_risk(*, now: datetime, horizon: timedelta = timedelta(days=2)) -> int:
+    """E-mail each agency's heads about open submissions nearing their deadline; each submission once."""
+    from thuocdo.accounts.selectors import assignments_at_agency
+
+    by_agency: dict[Any, list[Submission]] = {}
+    for submission in at_risk(now=now, horizon=horizon):
+        by_agency.setdefault(submission.agency, []).append(submission)
+    sent = 0
+    for agency, items in by_agency.items():
+        heads = (
+            [
+                a.user.email
+                for a in assignments_at_agency(agency).select_related("user")
+                if a.role == "agency_head" and a.user.email
+            ]
+            if agency is not None
+            else []
+        )
+        lines = "\n".join(f"- {s.tracking_code} «{s.title}», hạn {s.handle_by:%d/%m/%Y %H:%M}" for s in items)
+        notify.notify_heads(
+            heads,
+            subject=f"{len(items)} phản ánh sắp đến hạn xử lý",
+            text=f"Các phản ánh sau của {agency} sắp hoặc đã quá hạn xử lý:\n{lines}",
+        )
+        Submission.objects.filter(pk__in=[s.pk for s in items]).update(escalated_at=now)
+        sent += len(items)
+    return sent
+
+
+def issue_open311_key(*, name: str, actor: Any = None) -> tuple[Open311Client, str]:
+    """Create a client and return it with its raw key, which is stored only as a hash."""
+    raw = secrets.token_urlsafe(24)
+    client = Open311Client.objects.create(name=name, key_hash=hashlib.sha256(raw.encode()).hexdigest())
+    record_change(actor=actor, action="feedback.open311_key.issue", obj=client)
+    return client, raw

@@ -153,7 +153,11 @@ def work_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     rows = [
-        {"s": s, "label": STATE_LABELS_VI.get(State(s.state), s.state), "overdue": s.handle_by < now and s.state in selectors.OPEN_STATES}
+        {
+            "s": s,
+            "label": STATE_LABELS_VI.get(State(s.state), s.state),
+            "overdue": s.handle_by < now and s.state in selectors.OPEN_STATES,
+        }
         for s in page
     ]
     return render(

@@ -6,7 +6,7 @@ from thuocdo.units.models import AdminUnit, Agency, ComparisonBlock, UnitLineage
 
 
 @admin.register(AdminUnit)
-class AdminUnitAdmin(admin.ModelAdmin):
+class AdminUnitAdmin(admin.ModelAdmin[AdminUnit]):
     list_display = ["code", "name", "level", "structure", "parent", "valid_from", "valid_to"]
     list_filter = ["structure", "level", "division_type"]
     search_fields = ["code", "name", "search_name"]
@@ -17,22 +17,27 @@ class AdminUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnitLineage)
-class UnitLineageAdmin(admin.ModelAdmin):
+class UnitLineageAdmin(admin.ModelAdmin[UnitLineage]):
     list_display = ["predecessor", "successor", "effective_on", "is_primary", "note"]
     list_filter = ["effective_on", "is_primary", "predecessor__level"]
-    search_fields = ["predecessor__code", "predecessor__search_name", "successor__code", "successor__search_name"]
+    search_fields = [
+        "predecessor__code",
+        "predecessor__search_name",
+        "successor__code",
+        "successor__search_name",
+    ]
     raw_id_fields = ["predecessor", "successor"]
     list_select_related = ["predecessor", "successor"]
 
 
 @admin.register(ComparisonBlock)
-class ComparisonBlockAdmin(admin.ModelAdmin):
+class ComparisonBlockAdmin(admin.ModelAdmin[ComparisonBlock]):
     list_display = ["code", "name", "name_en", "order"]
     search_fields = ["code", "name", "name_en"]
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(admin.ModelAdmin[Agency]):
     list_display = ["code", "name", "kind", "block", "admin_unit", "parent"]
     list_filter = ["kind", "block"]
     search_fields = ["code", "name", "short_name", "search_name"]

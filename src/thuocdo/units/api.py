@@ -61,11 +61,19 @@ class AgencyOut(Schema):
 def _unit(unit: AdminUnit) -> dict[str, object]:
     parent = unit.parent if unit.parent_id else None
     return {
-        "structure": unit.structure, "level": unit.level, "code": unit.code, "name": unit.name,
-        "short_name": unit.short_name, "division_type": unit.division_type,
-        "parent_code": parent.code if parent else None, "parent_name": parent.name if parent else None,
-        "valid_from": unit.valid_from, "valid_to": unit.valid_to,
-        "latitude": unit.latitude, "longitude": unit.longitude, "area_km2": unit.area_km2,
+        "structure": unit.structure,
+        "level": unit.level,
+        "code": unit.code,
+        "name": unit.name,
+        "short_name": unit.short_name,
+        "division_type": unit.division_type,
+        "parent_code": parent.code if parent else None,
+        "parent_name": parent.name if parent else None,
+        "valid_from": unit.valid_from,
+        "valid_to": unit.valid_to,
+        "latitude": unit.latitude,
+        "longitude": unit.longitude,
+        "area_km2": unit.area_km2,
     }
 
 
@@ -83,7 +91,11 @@ def search(
 
 @router.get("/agencies", response=list[AgencyOut], summary="Cơ quan theo địa bàn, khối hoặc tên")
 def agencies(
-    request: HttpRequest, unit: str | None = None, block: str | None = None, q: str | None = None, limit: int = 200
+    request: HttpRequest,
+    unit: str | None = None,
+    block: str | None = None,
+    q: str | None = None,
+    limit: int = 200,
 ) -> list[dict[str, object]]:
     found = selectors.search_agencies(unit_code=unit, block=block, query=q, limit=max(1, min(limit, 1000)))
     return [_agency(a) for a in found]
@@ -91,18 +103,27 @@ def agencies(
 
 def _agency(agency: Agency) -> dict[str, object]:
     return {
-        "code": agency.code, "name": agency.name, "short_name": agency.short_name, "kind": agency.kind,
+        "code": agency.code,
+        "name": agency.name,
+        "short_name": agency.short_name,
+        "kind": agency.kind,
         "kind_label": str(agency.get_kind_display()),
         "parent_code": agency.parent.code if agency.parent_id else None,  # type: ignore[union-attr]
         "unit_code": agency.admin_unit.code if agency.admin_unit_id else None,  # type: ignore[union-attr]
         "unit_name": agency.admin_unit.name if agency.admin_unit_id else None,  # type: ignore[union-attr]
         "block": agency.block.code if agency.block_id else None,  # type: ignore[union-attr]
-        "phone": agency.phone, "email": agency.email, "address": agency.address,
+        "phone": agency.phone,
+        "email": agency.email,
+        "address": agency.address,
         "office_hours": format_office_hours(agency.office_hours or []),
     }
 
 
-@router.get("/{structure}/{level}/{code}", response=UnitDetailOut, summary="Một đơn vị, với đơn vị tiền thân và kế thừa")
+@router.get(
+    "/{structure}/{level}/{code}",
+    response=UnitDetailOut,
+    summary="Một đơn vị, với đơn vị tiền thân và kế thừa",
+)
 def unit_detail(request: HttpRequest, structure: str, level: str, code: str) -> dict[str, object]:
     unit = selectors.get_unit(structure, level, code)
     if unit is None:

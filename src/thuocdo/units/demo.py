@@ -56,7 +56,9 @@ def build(ctx: Any) -> None:
         f"  đơn vị hành chính: {report.created} mới, {report.unchanged + report.updated} đã có; "
         f"{report.lineage_created} quan hệ kế thừa mới"
     )
-    province = AdminUnit.objects.get(structure=sources.CURRENT, level=sources.PROVINCE, code=ctx.province_code)
+    province = AdminUnit.objects.get(
+        structure=sources.CURRENT, level=sources.PROVINCE, code=ctx.province_code
+    )
     prefix = PROVINCE_PREFIX.get(ctx.province_code, f"P{ctx.province_code}")
     domain = f"{province.search_short.replace(' ', '')}.gov.vn"
     area_code = "0262" if ctx.province_code == "66" else "02xx"
@@ -81,37 +83,68 @@ def build(ctx: Any) -> None:
         return agency
 
     committee = upsert(
-        prefix, name=f"Ủy ban nhân dân {in_province}", short_name="UBND tỉnh",
-        kind=Agency.Kind.PROVINCE_COMMITTEE, admin_unit=province, block=None, phone=phone(),
-        email=f"ubnd@{domain}", address=centre_address,
+        prefix,
+        name=f"Ủy ban nhân dân {in_province}",
+        short_name="UBND tỉnh",
+        kind=Agency.Kind.PROVINCE_COMMITTEE,
+        admin_unit=province,
+        block=None,
+        phone=phone(),
+        email=f"ubnd@{domain}",
+        address=centre_address,
     )
     departments: dict[int, Agency] = {}
     for number, name, short, box, kind, block in DEPARTMENTS:
         departments[number] = upsert(
-            f"{prefix}.{number:02d}", name=name, short_name=short, kind=kind,
+            f"{prefix}.{number:02d}",
+            name=name,
+            short_name=short,
+            kind=kind,
             parent=committee if kind == Agency.Kind.DEPARTMENT else None,
-            admin_unit=province, block=blocks.get(block), phone=phone(), email=f"{box}@{domain}",
+            admin_unit=province,
+            block=blocks.get(block),
+            phone=phone(),
+            email=f"{box}@{domain}",
             address=centre_address,
         )
     number, name, short, box = SERVICE_CENTRE
     upsert(
-        f"{prefix}.{number:02d}", name=name, short_name=short, kind=Agency.Kind.SERVICE_CENTRE, parent=committee,
-        admin_unit=province, block=blocks.get("trung-tam-phvhc"), phone=phone(), email=f"{box}@{domain}",
+        f"{prefix}.{number:02d}",
+        name=name,
+        short_name=short,
+        kind=Agency.Kind.SERVICE_CENTRE,
+        parent=committee,
+        admin_unit=province,
+        block=blocks.get("trung-tam-phvhc"),
+        phone=phone(),
+        email=f"{box}@{domain}",
         address=centre_address,
     )
     for parent_number, sub, name, short, box in PUBLIC_SERVICE_UNITS:
         upsert(
-            f"{prefix}.{parent_number:02d}.{sub:02d}", name=name, short_name=short,
-            kind=Agency.Kind.PUBLIC_SERVICE_UNIT, parent=departments[parent_number], admin_unit=province,
-            block=blocks.get("don-vi-su-nghiep"), phone=phone(), email=f"{box}@{domain}", address=centre_address,
+            f"{prefix}.{parent_number:02d}.{sub:02d}",
+            name=name,
+            short_name=short,
+            kind=Agency.Kind.PUBLIC_SERVICE_UNIT,
+            parent=departments[parent_number],
+            admin_unit=province,
+            block=blocks.get("don-vi-su-nghiep"),
+            phone=phone(),
+            email=f"{box}@{domain}",
+            address=centre_address,
         )
     communes = AdminUnit.objects.filter(parent=province).order_by("code")
     for index, commune in enumerate(communes, start=1):
         kind_word = commune.division_type.lower() or "xã"
         upsert(
-            f"{prefix}.{100 + index}", name=f"Ủy ban nhân dân {kind_word} {commune.short_name}",
-            short_name=f"UBND {kind_word} {commune.short_name}"[:80], kind=Agency.Kind.COMMUNE_COMMITTEE,
-            parent=committee, admin_unit=commune, block=blocks.get("xa-phuong"), phone=phone(),
+            f"{prefix}.{100 + index}",
+            name=f"Ủy ban nhân dân {kind_word} {commune.short_name}",
+            short_name=f"UBND {kind_word} {commune.short_name}"[:80],
+            kind=Agency.Kind.COMMUNE_COMMITTEE,
+            parent=committee,
+            admin_unit=commune,
+            block=blocks.get("xa-phuong"),
+            phone=phone(),
             email=f"ubnd.{commune.search_short.replace(' ', '').replace(chr(39), '')}@{domain}",
             address=f"{_lower_first(commune.name)}, {in_province}",
         )

@@ -22,12 +22,19 @@ class AdminUnit(models.Model):
 
     code = models.CharField(_("mã"), max_length=10, help_text=_("Mã đơn vị hành chính của Tổng cục Thống kê"))
     name = models.CharField(_("tên"), max_length=200)
-    short_name = models.CharField(_("tên ngắn"), max_length=200, blank=True, help_text=_("tên không kèm loại, ví dụ «Hà Nội»"))
+    short_name = models.CharField(
+        _("tên ngắn"), max_length=200, blank=True, help_text=_("tên không kèm loại, ví dụ «Hà Nội»")
+    )
     division_type = models.CharField(_("loại"), max_length=60, blank=True)
     level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
     structure = models.CharField(_("hệ thống"), max_length=10, choices=Structure.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("thuộc")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("thuộc"),
     )
     # Validity is [valid_from, valid_to): valid_to is the first day the unit no longer exists.
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
@@ -44,7 +51,9 @@ class AdminUnit(models.Model):
         verbose_name = _("đơn vị hành chính")
         verbose_name_plural = _("đơn vị hành chính")
         constraints = [
-            models.UniqueConstraint(fields=["structure", "level", "code"], name="unit_code_unique_per_structure"),
+            models.UniqueConstraint(
+                fields=["structure", "level", "code"], name="unit_code_unique_per_structure"
+            ),
         ]
         indexes = [models.Index(fields=["code", "level"], name="unit_code_level")]
         ordering = ["structure", "level", "code"]
@@ -65,8 +74,13 @@ class UnitLineage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["predecessor", "successor", "effective_on"], name="lineage_unique_edge")
+            models.UniqueConstraint(
+                fields=["predecessor", "successor", "effective_on"], name="lineage_unique_edge"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor} ({self.effective_on:%d/%m/%Y})"
 
 
 class ComparisonBlock(models.Model):
@@ -103,14 +117,27 @@ class Agency(models.Model):
     short_name = models.CharField(_("tên viết tắt"), max_length=80, blank=True)
     kind = models.CharField(_("loại"), max_length=24, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("trực thuộc")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("trực thuộc"),
     )
     admin_unit = models.ForeignKey(
-        AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="agencies",
+        AdminUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agencies",
         verbose_name=_("địa bàn"),
     )
     block = models.ForeignKey(
-        ComparisonBlock, null=True, blank=True, on_delete=models.SET_NULL, related_name="agencies",
+        ComparisonBlock,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agencies",
         verbose_name=_("khối"),
     )
     # Office hours as [["07:00", "11:30"], ["13:30", "17:00"]]; empty means the calendar's default.

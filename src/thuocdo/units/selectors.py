@@ -12,7 +12,9 @@ from thuocdo.units.models import AdminUnit, Agency, UnitLineage
 from thuocdo.units.sources import COMMUNE, CURRENT, DISTRICT, LEGACY, PROVINCE
 
 LEVEL_RANK = Case(
-    When(level=PROVINCE, then=Value(0)), When(level=DISTRICT, then=Value(1)), default=Value(2),
+    When(level=PROVINCE, then=Value(0)),
+    When(level=DISTRICT, then=Value(1)),
+    default=Value(2),
     output_field=IntegerField(),
 )
 
@@ -59,7 +61,9 @@ def search_units(
 
 def get_unit(structure: str, level: str, code: str) -> AdminUnit | None:
     """The unit with this code in one structure, or None."""
-    return AdminUnit.objects.select_related("parent").filter(structure=structure, level=level, code=code).first()
+    return (
+        AdminUnit.objects.select_related("parent").filter(structure=structure, level=level, code=code).first()
+    )
 
 
 def guess_level(code: str) -> str | None:
@@ -82,7 +86,10 @@ def unit_on(code: str, on: date, level: str | None = None) -> AdminUnit | None:
 def successors(unit: AdminUnit) -> list[Successor]:
     """Direct successors of a unit (one reorganisation step)."""
     links = UnitLineage.objects.filter(predecessor=unit).select_related("successor", "successor__parent")
-    return [Successor(link.successor, link.is_primary) for link in links.order_by("-is_primary", "successor__code")]
+    return [
+        Successor(link.successor, link.is_primary)
+        for link in links.order_by("-is_primary", "successor__code")
+    ]
 
 
 def predecessors(unit: AdminUnit) -> list[Successor]:
@@ -122,7 +129,9 @@ def current_successors(unit: AdminUnit, *, on: date | None = None) -> list[Succe
 def _in_force(unit: AdminUnit, on: date | None) -> bool:
     if on is None:
         return unit.valid_to is None
-    return (unit.valid_from is None or unit.valid_from <= on) and (unit.valid_to is None or on < unit.valid_to)
+    return (unit.valid_from is None or unit.valid_from <= on) and (
+        unit.valid_to is None or on < unit.valid_to
+    )
 
 
 def _merge(result: dict[int, Successor], item: Successor) -> None:
@@ -193,7 +202,25 @@ def agency_subtree(agency: Agency) -> QuerySet[Agency]:
 
 
 __all__ = [
-    "COMMUNE", "CURRENT", "DISTRICT", "LEGACY", "PROVINCE", "Successor", "WhichAnswer",
-    "agencies_of_unit", "agency_subtree", "ancestors", "children", "count_units", "current_successors",
-    "get_unit", "predecessors", "search_agencies", "search_units", "subtree", "successors", "unit_on", "which",
+    "COMMUNE",
+    "CURRENT",
+    "DISTRICT",
+    "LEGACY",
+    "PROVINCE",
+    "Successor",
+    "WhichAnswer",
+    "agencies_of_unit",
+    "agency_subtree",
+    "ancestors",
+    "children",
+    "count_units",
+    "current_successors",
+    "get_unit",
+    "predecessors",
+    "search_agencies",
+    "search_units",
+    "subtree",
+    "successors",
+    "unit_on",
+    "which",
 ]

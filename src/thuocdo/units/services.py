@@ -28,8 +28,17 @@ VALIDITY: dict[str, tuple[date | None, date | None]] = {
     sources.LEGACY: (None, sources.REORGANISED_ON),
 }
 UNIT_FIELDS = [
-    "name", "short_name", "division_type", "parent", "valid_from", "valid_to",
-    "search_name", "search_short", "latitude", "longitude", "area_km2",
+    "name",
+    "short_name",
+    "division_type",
+    "parent",
+    "valid_from",
+    "valid_to",
+    "search_name",
+    "search_short",
+    "latitude",
+    "longitude",
+    "area_km2",
 ]
 
 
@@ -57,7 +66,9 @@ class LoadReport:
         return bool(self.created or self.updated or self.lineage_created or self.lineage_updated)
 
 
-def load_units(*, provinces: Iterable[str] | None = None, actor: Any = None, progress: Progress | None = None) -> LoadReport:
+def load_units(
+    *, provinces: Iterable[str] | None = None, actor: Any = None, progress: Progress | None = None
+) -> LoadReport:
     """Create or update units of both structures and their lineage from the bundled dataset (idempotent)."""
     dataset = sources.read_dataset(provinces)
     if progress is not None:
@@ -122,8 +133,10 @@ def load_units(*, provinces: Iterable[str] | None = None, actor: Any = None, pro
             object_type="units.adminunit",
             summary=f"Nạp danh mục đơn vị hành chính: {report.created} mới, {report.updated} cập nhật",
             data={
-                "created": report.created, "updated": report.updated,
-                "lineage_created": report.lineage_created, "lineage_updated": report.lineage_updated,
+                "created": report.created,
+                "updated": report.updated,
+                "lineage_created": report.lineage_created,
+                "lineage_updated": report.lineage_updated,
                 "provinces": sorted(provinces) if provinces is not None else "all",
             },
         )
@@ -134,7 +147,8 @@ def _load_lineage(
     records: Sequence[sources.LineageRecord], units: dict[sources.UnitKey, AdminUnit], report: LoadReport
 ) -> None:
     existing = {
-        (e.predecessor_id, e.successor_id): e for e in UnitLineage.objects.filter(effective_on=sources.REORGANISED_ON)
+        (e.predecessor_id, e.successor_id): e
+        for e in UnitLineage.objects.filter(effective_on=sources.REORGANISED_ON)
     }
     to_create: list[UnitLineage] = []
     to_update: list[UnitLineage] = []
@@ -143,8 +157,11 @@ def _load_lineage(
         edge = existing.get((predecessor.pk, successor.pk))
         if edge is None:
             edge = UnitLineage(
-                predecessor=predecessor, successor=successor, effective_on=sources.REORGANISED_ON,
-                is_primary=record.is_primary, note=record.note,
+                predecessor=predecessor,
+                successor=successor,
+                effective_on=sources.REORGANISED_ON,
+                is_primary=record.is_primary,
+                note=record.note,
             )
             existing[(predecessor.pk, successor.pk)] = edge
             to_create.append(edge)
@@ -167,7 +184,9 @@ def refresh_unit_paths() -> int:
     # One statement per depth, top-down, so each level reads its parents' already-corrected paths.
     for level in (sources.DISTRICT, sources.COMMUNE):
         changed += (
-            AdminUnit.objects.filter(parent__isnull=False, level=level).exclude(path=child_path).update(path=child_path)
+            AdminUnit.objects.filter(parent__isnull=False, level=level)
+            .exclude(path=child_path)
+            .update(path=child_path)
         )
     return changed
 
@@ -175,10 +194,19 @@ def refresh_unit_paths() -> int:
 # --- Agencies -----------------------------------------------------------------------------------------
 
 AGENCY_COLUMNS = [
-    "code", "name", "short_name", "kind", "parent_code", "unit_code", "block",
-    "phone", "email", "address", "office_hours",
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "parent_code",
+    "unit_code",
+    "block",
+    "phone",
+    "email",
+    "address",
+    "office_hours",
 ]
-AGENCY_ALIASES: dict[str, list[str]] = {
+AGENCY_ALIASES: dict[str, Iterable[str]] = {
     "code": ["mã", "mã cơ quan", "mã định danh", "mã đơn vị"],
     "name": ["tên", "tên cơ quan", "tên đơn vị"],
     "short_name": ["tên viết tắt", "tên ngắn", "viết tắt"],
@@ -202,8 +230,18 @@ KIND_ALIASES: dict[str, str] = {
     "trung tam phuc vu hanh chinh cong": Agency.Kind.SERVICE_CENTRE,
 }
 AGENCY_FIELDS = [
-    "name", "short_name", "kind", "parent", "admin_unit", "block",
-    "phone", "email", "address", "office_hours", "valid_from", "valid_to",
+    "name",
+    "short_name",
+    "kind",
+    "parent",
+    "admin_unit",
+    "block",
+    "phone",
+    "email",
+    "address",
+    "office_hours",
+    "valid_from",
+    "valid_to",
 ]
 
 
@@ -255,16 +293,30 @@ def create_agency(
 ) -> Agency:
     """Create an agency under `parent` (audit-logged)."""
     agency = Agency(
-        code=code.strip(), name=name.strip(), kind=kind, short_name=short_name, parent=parent, admin_unit=admin_unit,
-        block=block, phone=phone, email=email, address=address, office_hours=office_hours or [],
-        valid_from=valid_from, valid_to=valid_to, search_name=fold(name),
+        code=code.strip(),
+        name=name.strip(),
+        kind=kind,
+        short_name=short_name,
+        parent=parent,
+        admin_unit=admin_unit,
+        block=block,
+        phone=phone,
+        email=email,
+        address=address,
+        office_hours=office_hours or [],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        search_name=fold(name),
     )
     agency.full_clean(exclude=["path", "search_name"])
     agency.save()
     agency.path = f"{parent.path if parent else '/'}{agency.pk}/"
     agency.save(update_fields=["path"])
     record_change(
-        actor=actor, action="agency.create", obj=agency, summary=f"Thêm cơ quan {agency.code} {agency.name}{audit_note}",
+        actor=actor,
+        action="agency.create",
+        obj=agency,
+        summary=f"Thêm cơ quan {agency.code} {agency.name}{audit_note}",
         data=agency_snapshot(agency),
     )
     return agency
@@ -295,8 +347,11 @@ def update_agency(*, actor: Any = None, agency: Agency, audit_note: str = "", **
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if diff:
         record_change(
-            actor=actor, action="agency.update", obj=agency,
-            summary=f"Sửa cơ quan {agency.code} {agency.name}{audit_note}", data={"changes": diff},
+            actor=actor,
+            action="agency.update",
+            obj=agency,
+            summary=f"Sửa cơ quan {agency.code} {agency.name}{audit_note}",
+            data={"changes": diff},
         )
     return agency
 
@@ -320,7 +375,11 @@ class _ParsedRow:
 
 
 def import_agencies(
-    *, source: str | Path | IO[bytes], name: str | None = None, actor: Any = None, progress: Progress | None = None
+    *,
+    source: str | Path | IO[bytes],
+    name: str | None = None,
+    actor: Any = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Create or update agencies from a CSV/XLSX file: every row applies, or none does (ImportFailed)."""
     table = read_table(source, name=name, aliases=AGENCY_ALIASES)
@@ -343,7 +402,9 @@ def import_agencies(
         if not code:
             row_errors.append(row.error("code", "thiếu mã cơ quan"))
         elif len(code) > 40 or not re.fullmatch(r"[\w.\-/]+", code):
-            row_errors.append(row.error("code", f"mã «{code}» chỉ được gồm chữ, số, dấu chấm, gạch ngang (tối đa 40 ký tự)"))
+            row_errors.append(
+                row.error("code", f"mã «{code}» chỉ được gồm chữ, số, dấu chấm, gạch ngang (tối đa 40 ký tự)")
+            )
         elif code in seen:
             row_errors.append(row.error("code", f"mã «{code}» trùng với dòng {seen[code]}"))
         else:
@@ -356,21 +417,29 @@ def import_agencies(
         kind = kinds.get(fold(row.get("kind")))
         if kind is None:
             row_errors.append(
-                row.error("kind", f"loại «{row.get('kind')}» không có; dùng một trong: {', '.join(Agency.Kind.values)}")
+                row.error(
+                    "kind",
+                    f"loại «{row.get('kind')}» không có; dùng một trong: {', '.join(Agency.Kind.values)}",
+                )
             )
-        block = None
+        block: ComparisonBlock | None = None
         if row.get("block"):
             block = blocks.get(fold(row.get("block")))
             if block is None:
                 known = ", ".join(sorted(b.code for b in set(blocks.values())))
-                row_errors.append(row.error("block", f"khối «{row.get('block')}» không có; dùng một trong: {known}"))
+                row_errors.append(
+                    row.error("block", f"khối «{row.get('block')}» không có; dùng một trong: {known}")
+                )
         unit = None
         if row.get("unit_code"):
             key = normalise_unit_code(row.get("unit_code"))
             unit = units.get(key) if key else None
             if unit is None:
                 row_errors.append(
-                    row.error("unit_code", f"mã địa bàn «{row.get('unit_code')}» không có trong danh mục đơn vị hành chính hiện hành")
+                    row.error(
+                        "unit_code",
+                        f"mã địa bàn «{row.get('unit_code')}» không có trong danh mục đơn vị hành chính hiện hành",
+                    )
                 )
         try:
             hours = parse_office_hours(row.get("office_hours"))
@@ -394,8 +463,14 @@ def import_agencies(
                     code=code,
                     parent_code=row.get("parent_code"),
                     values={
-                        "name": agency_name, "short_name": row.get("short_name"), "kind": kind, "admin_unit": unit,
-                        "block": block, "phone": row.get("phone"), "email": email, "address": row.get("address"),
+                        "name": agency_name,
+                        "short_name": row.get("short_name"),
+                        "kind": kind,
+                        "admin_unit": unit,
+                        "block": block,
+                        "phone": row.get("phone"),
+                        "email": email,
+                        "address": row.get("address"),
                         "office_hours": hours,
                     },
                 )
@@ -412,16 +487,26 @@ def import_agencies(
         if parent_code == item.code:
             errors.append(item.row.error("parent_code", "cơ quan không thể trực thuộc chính nó"))
         elif parent_code not in parent_of and parent_code not in seen:
-            errors.append(item.row.error("parent_code", f"không tìm thấy cơ quan cha «{parent_code}» (trong tệp hoặc đã có)"))
+            errors.append(
+                item.row.error(
+                    "parent_code", f"không tìm thấy cơ quan cha «{parent_code}» (trong tệp hoặc đã có)"
+                )
+            )
         elif parent_code in parent_of:
             walk, steps = parent_code, 0
             while walk and steps <= len(parent_of):
                 if walk == item.code:
-                    errors.append(item.row.error("parent_code", f"quan hệ trực thuộc tạo thành vòng lặp qua «{parent_code}»"))
+                    errors.append(
+                        item.row.error(
+                            "parent_code", f"quan hệ trực thuộc tạo thành vòng lặp qua «{parent_code}»"
+                        )
+                    )
                     break
                 walk, steps = parent_of.get(walk, ""), steps + 1
     if errors:
-        errors.sort(key=lambda e: (e.row or 0, AGENCY_COLUMNS.index(e.column) if e.column in AGENCY_COLUMNS else 99))
+        errors.sort(
+            key=lambda e: (e.row or 0, AGENCY_COLUMNS.index(e.column) if e.column in AGENCY_COLUMNS else 99)
+        )
         raise ImportFailed(errors)
 
     if progress is not None:
@@ -467,6 +552,8 @@ def _parents_first(items: list[_ParsedRow], parent_of: dict[str, str]) -> list[_
 
 def export_agencies(*, fmt: str, agencies: Iterable[Agency] | None = None) -> bytes:
     """All agencies (or the given ones), parents before children, as CSV or XLSX in the import's format."""
-    rows = agencies if agencies is not None else Agency.objects.select_related("parent", "admin_unit", "block")
+    rows = (
+        agencies if agencies is not None else Agency.objects.select_related("parent", "admin_unit", "block")
+    )
     data = [[agency_snapshot(a)[c] for c in AGENCY_COLUMNS] for a in rows]
     return write_table(AGENCY_COLUMNS, data, fmt)

@@ -13,8 +13,10 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 CURRENT = "2025"
 LEGACY = "legacy"
@@ -71,25 +73,43 @@ def _float(value: object) -> float | None:
     return None if value in (None, "") else float(value)  # type: ignore[arg-type]
 
 
-def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
-    """Both structures and their lineage; `provinces` (current codes, e.g. ["66"]) restricts to those provinces."""
-    wanted = {p.zfill(2) for p in provinces} if provinces is not None else None
+_CURRENT_SQL = (
+    "SELECT province, provinceShort, provinceCode, provinceKey, provinceLat, provinceLon,"
+    " ward, wardShort, wardType, wardCode, wardKey, wardLat, wardLon, wardAreaKm2"
+    " FROM admin_units ORDER BY provinceCode, wardCode"
+)
+_LEGACY_SQL = (
+    "SELECT province, provinceShort, provinceCode, provinceKey, provinceLat, provinceLon,"
+    " district, districtShort, districtType, districtCode, districtKey, districtLat, districtLon,"
+    " ward, wardShort, wardType, wardCode, wardKey, wardLat, wardLon"
+    " FROM admin_units_legacy ORDER BY provinceCode, districtCode, wardCode"
+)
+
+
+@lru_cache(maxsize=1)
+def _raw_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    # The package's files never change while the process runs; parse them once.
     folder = data_dir()
     connection = sqlite3.connect(f"file:{folder / 'dataset.db'}?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
     try:
-        current_rows = connection.execute("SELECT * FROM admin_units ORDER BY provinceCode, wardCode").fetchall()
-        legacy_rows = connection.execute(
-            "SELECT * FROM admin_units_legacy ORDER BY provinceCode, districtCode, wardCode"
-        ).fetchall()
+        current = connection.execute(_CURRENT_SQL).fetchall()
+        legacy = connection.execute(_LEGACY_SQL).fetchall()
     finally:
         connection.close()
     converter = json.loads((folder / "converter_2025.json").read_text(encoding="utf-8"))
+    return [dict(r) for r in current], [dict(r) for r in legacy], converter
+
+
+def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
+    """Both structures and their lineage; `provinces` (current codes, e.g. ["66"]) restricts to those provinces."""
+    wanted = {p.zfill(2) for p in provinces} if provinces is not None else None
+    current_rows, legacy_rows, converter = _raw_data()
 
     new_province_by_key: dict[str, str] = {}
     new_ward_by_key: dict[tuple[str, str], str] = {}
     units: list[UnitRecord] = []
-    provinces_seen: dict[str, list[sqlite3.Row]] = {}
+    provinces_seen: dict[str, list[dict[str, Any]]] = {}
     for row in current_rows:
         if wanted is not None and row["provinceCode"] not in wanted:
             continue
@@ -102,20 +122,34 @@ def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
         area = sum(r["wardAreaKm2"] or 0.0 for r in rows)
         units.append(
             UnitRecord(
-                CURRENT, PROVINCE, code, first["province"], first["provinceShort"],
-                _division_type(first["province"], first["provinceShort"]), None,
-                _float(first["provinceLat"]), _float(first["provinceLon"]), round(area, 2) if area else None,
+                CURRENT,
+                PROVINCE,
+                code,
+                first["province"],
+                first["provinceShort"],
+                _division_type(first["province"], first["provinceShort"]),
+                None,
+                _float(first["provinceLat"]),
+                _float(first["provinceLon"]),
+                round(area, 2) if area else None,
             )
         )
-    for rows in provinces_seen.values():
-        for row in rows:
-            units.append(
-                UnitRecord(
-                    CURRENT, COMMUNE, row["wardCode"], row["ward"], row["wardShort"], row["wardType"] or "",
-                    (CURRENT, PROVINCE, row["provinceCode"]),
-                    _float(row["wardLat"]), _float(row["wardLon"]), _float(row["wardAreaKm2"]),
-                )
-            )
+    units.extend(
+        UnitRecord(
+            CURRENT,
+            COMMUNE,
+            row["wardCode"],
+            row["ward"],
+            row["wardShort"],
+            row["wardType"] or "",
+            (CURRENT, PROVINCE, row["provinceCode"]),
+            _float(row["wardLat"]),
+            _float(row["wardLon"]),
+            _float(row["wardAreaKm2"]),
+        )
+        for rows in provinces_seen.values()
+        for row in rows
+    )
 
     # Legacy provinces that became part of a wanted current province.
     legacy_to_new_province: dict[str, str] = {}
@@ -123,8 +157,8 @@ def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
         for old_key in old_keys:
             if new_key in new_province_by_key:
                 legacy_to_new_province[old_key] = new_province_by_key[new_key]
-    legacy_provinces: dict[str, sqlite3.Row] = {}
-    legacy_districts: dict[str, sqlite3.Row] = {}
+    legacy_provinces: dict[str, dict[str, Any]] = {}
+    legacy_districts: dict[str, dict[str, Any]] = {}
     legacy_key_to_unit: dict[str, UnitKey] = {}
     legacy_communes: list[UnitRecord] = []
     for row in legacy_rows:
@@ -138,28 +172,52 @@ def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
             legacy_key_to_unit[f"{row['provinceKey']}_{row['districtKey']}_"] = district_key
             continue
         legacy_key_to_unit[f"{row['provinceKey']}_{row['districtKey']}_{row['wardKey']}"] = (
-            LEGACY, COMMUNE, row["wardCode"],
+            LEGACY,
+            COMMUNE,
+            row["wardCode"],
         )
         legacy_communes.append(
             UnitRecord(
-                LEGACY, COMMUNE, row["wardCode"], row["ward"], row["wardShort"], row["wardType"] or "", district_key,
-                _float(row["wardLat"]), _float(row["wardLon"]), None,
+                LEGACY,
+                COMMUNE,
+                row["wardCode"],
+                row["ward"],
+                row["wardShort"],
+                row["wardType"] or "",
+                district_key,
+                _float(row["wardLat"]),
+                _float(row["wardLon"]),
+                None,
             )
         )
     for code, row in legacy_provinces.items():
         units.append(
             UnitRecord(
-                LEGACY, PROVINCE, code, row["province"], row["provinceShort"],
-                _division_type(row["province"], row["provinceShort"]), None,
-                _float(row["provinceLat"]), _float(row["provinceLon"]), None,
+                LEGACY,
+                PROVINCE,
+                code,
+                row["province"],
+                row["provinceShort"],
+                _division_type(row["province"], row["provinceShort"]),
+                None,
+                _float(row["provinceLat"]),
+                _float(row["provinceLon"]),
+                None,
             )
         )
     for code, row in legacy_districts.items():
         units.append(
             UnitRecord(
-                LEGACY, DISTRICT, code, row["district"], row["districtShort"], row["districtType"] or "",
+                LEGACY,
+                DISTRICT,
+                code,
+                row["district"],
+                row["districtShort"],
+                row["districtType"] or "",
                 (LEGACY, PROVINCE, row["provinceCode"]),
-                _float(row["districtLat"]), _float(row["districtLon"]), None,
+                _float(row["districtLat"]),
+                _float(row["districtLon"]),
+                None,
             )
         )
     units.extend(legacy_communes)
@@ -169,27 +227,29 @@ def read_dataset(provinces: Iterable[str] | None = None) -> Dataset:
         old_code = next((c for c, r in legacy_provinces.items() if r["provinceKey"] == old_key), None)
         if old_code is not None:
             lineage.append(
-                LineageRecord((LEGACY, PROVINCE, old_code), (CURRENT, PROVINCE, new_code), True, PROVINCE_RESOLUTION)
+                LineageRecord(
+                    (LEGACY, PROVINCE, old_code), (CURRENT, PROVINCE, new_code), True, PROVINCE_RESOLUTION
+                )
             )
     for province_key, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for ward_key, old_keys in wards.items():
-            new_code = new_ward_by_key.get((province_key, ward_key))
-            if new_code is None:
+            new_ward = new_ward_by_key.get((province_key, ward_key))
+            if new_ward is None:
                 continue
             note = "sáp nhập" if len(old_keys) > 1 else "giữ nguyên địa giới"
             for old_key in old_keys:
                 old_unit = legacy_key_to_unit.get(old_key)
                 if old_unit is not None:
-                    lineage.append(LineageRecord(old_unit, (CURRENT, COMMUNE, new_code), True, note))
+                    lineage.append(LineageRecord(old_unit, (CURRENT, COMMUNE, new_ward), True, note))
     for province_key, olds in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
         for old_key, parts in olds.items():
             old_unit = legacy_key_to_unit.get(old_key)
             if old_unit is None:
                 continue
             for part in parts:
-                new_code = new_ward_by_key.get((province_key, part["newWardKey"]))
-                if new_code is not None:
+                new_ward = new_ward_by_key.get((province_key, part["newWardKey"]))
+                if new_ward is not None:
                     primary = bool(part["isDefaultNewWard"])
                     note = "chia tách (phần chính)" if primary else "chia tách"
-                    lineage.append(LineageRecord(old_unit, (CURRENT, COMMUNE, new_code), primary, note))
+                    lineage.append(LineageRecord(old_unit, (CURRENT, COMMUNE, new_ward), primary, note))
     return Dataset(units=units, lineage=lineage)

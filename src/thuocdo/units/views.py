@@ -18,7 +18,12 @@ def unit_search(request: HttpRequest) -> HttpResponse:
     if structure not in AdminUnit.Structure.values:
         structure = ""
     units = selectors.search_units(query, structure=structure or None, limit=50) if query else []
-    context = {"query": query, "structure": structure, "units": units, "structures": AdminUnit.Structure.choices}
+    context = {
+        "query": query,
+        "structure": structure,
+        "units": units,
+        "structures": AdminUnit.Structure.choices,
+    }
     if getattr(request, "htmx", False):
         return render(request, "units/_results.html", context)
     return render(request, "units/search.html", context)

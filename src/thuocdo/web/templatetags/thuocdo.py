@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import translate_url
 
 from thuocdo.web import navigation
 from thuocdo.web.presentation import find_band, format_date, format_number, format_percent
@@ -48,6 +49,19 @@ def band_label(value: object) -> str:
     """The translated name of a rating band given by code or Vietnamese label."""
     band = find_band(value)
     return str(band.label) if band else ("" if value is None else str(value))
+
+
+@register.simple_tag(takes_context=True)
+def translated_path(context: template.Context, language: str) -> str:
+    """The current page's address in another language, for the language switcher's `next`.
+
+    Computed while the page's own language is active: Django's set_language cannot resolve an /en/
+    address itself when the default language has no prefix, so it is handed the finished one.
+    """
+    request = context.get("request")
+    if request is None:
+        return "/"
+    return translate_url(request.get_full_path(), language)
 
 
 @register.simple_tag

@@ -30,7 +30,10 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"Không tìm thấy tệp {path}")
             try:
-                with tqdm(desc="Cơ quan", unit=" dòng", file=sys.stderr, disable=None) as bar, transaction.atomic():
+                with (
+                    tqdm(desc="Cơ quan", unit=" dòng", file=sys.stderr, disable=None) as bar,
+                    transaction.atomic(),
+                ):
                     report = services.import_agencies(source=path, progress=bar, actor="cli")
             except ImportFailed as exc:
                 raise CommandError(str(exc)) from exc

@@ -19,14 +19,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        load = sub.add_parser("load", help="nạp 34 tỉnh/3.321 xã (từ 01/07/2025), 63 tỉnh cũ và quan hệ kế thừa")
+        load = sub.add_parser(
+            "load", help="nạp 34 tỉnh/3.321 xã (từ 01/07/2025), 63 tỉnh cũ và quan hệ kế thừa"
+        )
         load.add_argument(
-            "--province", action="append", dest="provinces", metavar="CODE",
+            "--province",
+            action="append",
+            dest="provinces",
+            metavar="CODE",
             help="chỉ nạp tỉnh/thành phố hiện hành có mã này (có thể lặp lại), cùng các tỉnh cũ hợp thành",
         )
         which = sub.add_parser("which", help="mã CODE là đơn vị nào vào ngày --on, và nay là đơn vị nào")
         which.add_argument("code")
-        which.add_argument("--on", type=date.fromisoformat, default=None, help="ngày (YYYY-MM-DD), mặc định hôm nay")
+        which.add_argument(
+            "--on", type=date.fromisoformat, default=None, help="ngày (YYYY-MM-DD), mặc định hôm nay"
+        )
         which.add_argument("--level", choices=["province", "district", "commune"], default=None)
         search = sub.add_parser("search", help="tìm đơn vị theo tên, không phân biệt dấu")
         search.add_argument("text", nargs="+")
@@ -37,7 +44,10 @@ class Command(BaseCommand):
 
     def _load(self, options: dict[str, Any]) -> None:
         started = time.perf_counter()
-        with tqdm(desc="Đơn vị hành chính", unit=" dòng", file=sys.stderr, disable=None) as bar, transaction.atomic():
+        with (
+            tqdm(desc="Đơn vị hành chính", unit=" dòng", file=sys.stderr, disable=None) as bar,
+            transaction.atomic(),
+        ):
             report = services.load_units(provinces=options["provinces"], progress=bar)
         elapsed = time.perf_counter() - started
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items()))

@@ -333,3 +333,14 @@ class TestIndicatorsAndEscalation:
         assert services.escalate_at_risk(now=s.handle_by - timedelta(days=1)) == 1
         assert mailoutbox[-1].to == ["giamdoc@sotuphap.vn"] and s.tracking_code in mailoutbox[-1].body
         assert services.escalate_at_risk(now=s.handle_by - timedelta(hours=12)) == 0
+
+
+def test_names_without_an_honorific_are_redacted_by_the_recogniser(world):
+    s = submit(world)
+    services.transition_submission(submission=s, event=Event.ACCEPT, now=MONDAY)
+    services.transition_submission(
+        submission=s, event=Event.ANSWER, now=MONDAY + timedelta(days=1),
+        answer="Cán bộ Lê Văn Hùng đã trả kết quả cho công dân Trần Thị Mai tại phường Ea Kao.",
+    )
+    assert "Lê Văn Hùng" not in s.answer_public and "Trần Thị Mai" not in s.answer_public
+    assert "phường Ea Kao" in s.answer_public  # places are not personal data

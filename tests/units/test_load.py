@@ -74,3 +74,36 @@ def test_reload_repairs_a_tampered_unit(dak_lak):
     assert unit.name == "Phường Buôn Ma Thuột"
     assert unit.search_name == "phuong buon ma thuot"
     assert unit.path == f"/{unit.parent_id}/{unit.pk}/"
+
+
+@pytest.mark.django_db
+def test_demo_builds_the_province_agencies_on_the_full_catalogue():
+    # The only other full load: the demo loads everything, then Tỉnh Đắk Lắk's agencies; a rerun duplicates nothing.
+    from thuocdo.units import demo
+    from thuocdo.units.models import Agency
+    from thuocdo.web.demo import DemoContext
+
+    said: list[str] = []
+    demo.build(DemoContext(say=said.append))
+    assert selectors.count_units("2025") == {"province": 34, "commune": 3321}
+    committee = Agency.objects.get(code="H15")
+    assert committee.name == "Ủy ban nhân dân tỉnh Đắk Lắk"
+    communes = Agency.objects.filter(kind=Agency.Kind.COMMUNE_COMMITTEE)
+    assert communes.count() == 102
+    assert communes.filter(admin_unit__parent__code="66", block__code="xa-phuong").count() == 102
+    assert set(Agency.objects.filter(block__code="so-nganh").values_list("name", flat=True)) >= {
+        "Sở Nội vụ",
+        "Sở Nông nghiệp và Môi trường",
+        "Sở Văn hóa, Thể thao và Du lịch",
+        "Sở Dân tộc và Tôn giáo",
+        "Thanh tra tỉnh",
+    }
+    assert Agency.objects.filter(kind=Agency.Kind.VERTICAL, name="Công an tỉnh").exists()
+    assert Agency.objects.filter(kind=Agency.Kind.SERVICE_CENTRE, block__code="trung-tam-phvhc").count() == 1
+    assert Agency.objects.filter(kind=Agency.Kind.PUBLIC_SERVICE_UNIT, parent__name="Sở Y tế").exists()
+    assert not Agency.objects.filter(email="").exists() and not Agency.objects.filter(phone="").exists()
+    total = Agency.objects.count()
+    assert all(a.path.startswith(a.parent.path) for a in Agency.objects.exclude(parent=None).select_related("parent"))
+    demo.build(DemoContext(say=said.append))
+    assert Agency.objects.count() == total
+    assert "102 UBND cấp xã" in said[-1]

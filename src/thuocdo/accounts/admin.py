@@ -103,7 +103,10 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[misc]
     audit_masked_fields = ("password",)
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return selectors.users_manageable_by(request.user)
+        # Administrators manage the users in their scope; auditors may read the same list without changing it.
+        if selectors.can(request.user, selectors.MANAGE_USERS):
+            return selectors.users_manageable_by(request.user)
+        return selectors.users_manageable_by(request.user, selectors.VIEW_AUDIT)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = ["last_login", "date_joined"]

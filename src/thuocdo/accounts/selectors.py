@@ -114,9 +114,9 @@ def assignment_in_scope_q(scope: Scope) -> Q:
     return by_agency | by_unit
 
 
-def users_manageable_by(actor: Any) -> QuerySet[User]:
-    """Users the actor may manage: everyone for national scope, else non-superusers whose every role lies in scope."""
-    scope = scope_for(actor, MANAGE_USERS)
+def users_manageable_by(actor: Any, action: str = MANAGE_USERS) -> QuerySet[User]:
+    """Users within the actor's `action` scope: everyone if national, else non-superusers whose every role lies inside."""
+    scope = scope_for(actor, action)
     qs = User.objects.all()
     if scope.national:
         return qs

@@ -223,9 +223,11 @@ def _parse_row(row: Row, errors: list[RowError]) -> dict[str, Any] | None:
     name_vi = row.get("name_vi")
     if not name_vi:
         errors.append(row.error("name_vi", _("thiếu tên ngày")))
-    for column in ("name_vi", "name_en"):
-        if len(row.get(column)) > _NAME_MAX:
-            errors.append(row.error(column, _("dài quá %(max)d ký tự") % {"max": _NAME_MAX}))
+    errors.extend(
+        row.error(column, _("dài quá %(max)d ký tự") % {"max": _NAME_MAX})
+        for column in ("name_vi", "name_en")
+        if len(row.get(column)) > _NAME_MAX
+    )
     confidence = row.get("confidence") or CalendarDay.Confidence.SOURCED
     if confidence not in CalendarDay.Confidence.values:
         errors.append(

@@ -30,6 +30,7 @@ from thuocdo.feedback.models import (
     Submission,
     SubmissionEvent,
 )
+from thuocdo.feedback.ner import person_spans
 from thuocdo.feedback.selectors import at_risk
 
 # Operational limits (not regulated figures): the edge may override them.
@@ -201,7 +202,7 @@ def transition_submission(
             raise FeedbackError("answer", "Nhập nội dung trả lời.")
         submission.answer = text
         # The public version starts as an automatic redaction; a reviewer edits it before publication.
-        submission.answer_public = redact(text)
+        submission.answer_public = redact(text, person_spans(text))
         submission.answered_at = now
     if event is rules.Event.PUBLISH:
         if answer_public is not None:

@@ -386,9 +386,9 @@ def import_agencies(
     require_columns(table, ["code", "name", "kind"])
     existing = {a.code: a for a in Agency.objects.select_related("parent", "admin_unit", "block")}
     blocks: dict[str, ComparisonBlock] = {}
-    for block in ComparisonBlock.objects.all():
-        blocks[fold(block.code)] = block
-        blocks[fold(block.name)] = block
+    for known_block in ComparisonBlock.objects.all():
+        blocks[fold(known_block.code)] = known_block
+        blocks[fold(known_block.name)] = known_block
     kinds = {fold(value): value for value in Agency.Kind.values}
     kinds.update({fold(str(label)): value for value, label in Agency.Kind.choices})
     kinds.update(KIND_ALIASES)

@@ -81,10 +81,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Năm {year} ({origin}):")
         for entry in calendar.entries(year):
-            mark = "làm việc" if entry.is_working else "nghỉ"
             self.stdout.write(
-                f"  {entry.date:%d/%m/%Y} {_WEEKDAYS[entry.date.weekday()]:<9} {mark:<9} "
-                f"{_KIND_LABELS[entry.kind.value]}: {entry.name}"
+                f"  {entry.date:%d/%m/%Y} {_WEEKDAYS[entry.date.weekday()]:<9} "
+                f"{_KIND_LABELS[entry.kind.value]:<14} {entry.name}"
             )
         for day in selectors.uncertain_days(year=year):
             if calendar.entry(day.date) is None:

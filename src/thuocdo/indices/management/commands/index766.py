@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -26,13 +25,17 @@ from thuocdo.core.workcalendar import WorkCalendar
 
 RULESET_DIR = Path(__file__).resolve().parents[2] / "data" / "rulesets"
 
-PROCEDURE_COLUMNS = (
-    "code,name,field_code,field_name,levels,time_limit,time_limit_unit,online_time_limit,fee,online_level,"
-    "full_online_eligible,issues_paper_result,citizen_subject,published_on,made_public_on,legal_effective_on"
-).split(",")
 _TRUE = {"1", "true", "yes", "x", "co", "có"}
 _FALSE = {"", "0", "false", "no", "khong", "không"}
-_ONLINE = {"full": "full", "toan trinh": "full", "partial": "partial", "mot phan": "partial", "none": "none", "khong": "none", "": "none"}
+_ONLINE = {
+    "full": "full",
+    "toan trinh": "full",
+    "partial": "partial",
+    "mot phan": "partial",
+    "none": "none",
+    "khong": "none",
+    "": "none",
+}
 _UNITS = {"working_days", "calendar_days", "working_hours"}
 
 
@@ -66,11 +69,11 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
             try:
                 yield f"{name}, dòng {i}", json.loads(line)
             except ValueError:
-                yield f"{name}, dòng {i}", _BadJson()
+                yield f"{name}, dòng {i}", _NOT_JSON
 
 
-class _BadJson(dict[str, Any]):
-    """Marks a line that is not JSON, so it is reported like any other bad record."""
+# Marks a line that is not JSON, so it is reported and skipped like any other bad record.
+_NOT_JSON = object()
 
 
 def _bool(value: str, where: str) -> bool:
@@ -134,7 +137,9 @@ def read_procedures(path: Path) -> list[Procedure]:
                         code=code,
                         online_level=level,  # type: ignore[arg-type]
                         fee_bearing=fee_bearing,
-                        issues_paper_result=_bool(get("issues_paper_result") or "1", at("issues_paper_result")),
+                        issues_paper_result=_bool(
+                            get("issues_paper_result") or "1", at("issues_paper_result")
+                        ),
                         full_online_eligible=_bool(get("full_online_eligible"), at("full_online_eligible")),
                         citizen_subject=_bool(get("citizen_subject") or "1", at("citizen_subject")),
                         time_limit=limit,
@@ -166,7 +171,9 @@ def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def result_as_json(period: Period, ruleset: RuleSet, result: IndexResult, counts: dict[str, int]) -> dict[str, Any]:
+def result_as_json(
+    period: Period, ruleset: RuleSet, result: IndexResult, counts: dict[str, int]
+) -> dict[str, Any]:
     """The JSON document the command prints."""
     return {
         "period": period.label,
@@ -211,25 +218,28 @@ def result_as_table(period: Period, ruleset: RuleSet, result: IndexResult) -> st
     """A plain aligned table in Vietnamese."""
     rows = [("Mã", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa")]
     for g in result.groups.values():
-        for r in (x for x in result.indicators.values() if x.group == g.id):
-            rows.append(
-                (
-                    r.id,
-                    r.name_vi[:60],
-                    str(r.numerator),
-                    str(r.denominator),
-                    _cell(r.rate),
-                    _cell(r.points) + (" (N/A)" if r.not_applicable else ""),
-                    _cell(r.max_points),
-                )
+        rows.extend(
+            (
+                r.id,
+                r.name_vi[:60],
+                str(r.numerator),
+                str(r.denominator),
+                _cell(r.rate),
+                _cell(r.points) + (" (N/A)" if r.not_applicable else ""),
+                _cell(r.max_points),
             )
+            for r in result.indicators.values()
+            if r.group == g.id
+        )
         rows.append(("", f"Nhóm: {g.name_vi}", "", "", "", _cell(g.points), _cell(g.max_points)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {2, 3, 4, 5, 6}
     lines = [f"Chỉ số 766 — kỳ {period.label} — bộ quy tắc {ruleset.id}"]
     for n, row in enumerate(rows):
         lines.append(
-            "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row))
+            "  ".join(
+                cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)
+            )
         )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -242,15 +252,21 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dossiers", required=True, help="JSONL, mảng JSON hoặc CSV các hồ sơ HoSoDongBoDVC")
+        parser.add_argument(
+            "--dossiers", required=True, help="JSONL, mảng JSON hoặc CSV các hồ sơ HoSoDongBoDVC"
+        )
         parser.add_argument("--procedures", help="CSV danh mục thủ tục hành chính")
         parser.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn, YYYY, YYYY-Www hoặc FROM..TO")
         parser.add_argument("--unit", help="mã đơn vị (DonViXuLy); gồm cả các đơn vị cấp dưới")
         parser.add_argument("--as-of", dest="as_of", help="thời điểm đánh giá (ISO 8601); mặc định cuối kỳ")
         parser.add_argument("--format", choices=["json", "table"], default="table")
         parser.add_argument("--ruleset", help="tệp JSON bộ quy tắc thay cho bộ đang có hiệu lực")
-        parser.add_argument("--reported", type=int, help="số hồ sơ báo cáo trên Hệ thống báo cáo quốc gia (chỉ số 1.4)")
-        parser.add_argument("--explain", metavar="CHI_SO", help="liệt kê đóng góp của từng hồ sơ vào một chỉ số")
+        parser.add_argument(
+            "--reported", type=int, help="số hồ sơ báo cáo trên Hệ thống báo cáo quốc gia (chỉ số 1.4)"
+        )
+        parser.add_argument(
+            "--explain", metavar="CHI_SO", help="liệt kê đóng góp của từng hồ sơ vào một chỉ số"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -278,21 +294,25 @@ class Command(BaseCommand):
         for record, obj in _records(dossier_path):
             read += 1
             try:
-                if isinstance(obj, _BadJson):
+                if obj is _NOT_JSON:
                     raise DossierError(record, "-", "dòng không phải JSON hợp lệ")
                 dossiers.append(parse_document(obj, record=record))
             except DossierError as exc:
                 invalid += 1
                 err.write(str(exc))
         if not dossiers:
-            raise CommandError(f"{dossier_path.name}: không có hồ sơ hợp lệ nào ({read} bản ghi, {invalid} lỗi)")
+            raise CommandError(
+                f"{dossier_path.name}: không có hồ sơ hợp lệ nào ({read} bản ghi, {invalid} lỗi)"
+            )
         # Later updates of the same dossier replace earlier ones.
         latest: dict[str, Dossier] = {}
         for d in dossiers:
             kept = latest.get(d.code)
             if kept is None or d.version_at >= kept.version_at:
                 latest[d.code] = d
-        selected = [d for d in latest.values() if not opts["unit"] or unit_matches(d.agency_code, opts["unit"])]
+        selected = [
+            d for d in latest.values() if not opts["unit"] or unit_matches(d.agency_code, opts["unit"])
+        ]
         counts = {"read": read, "valid": len(dossiers), "invalid": invalid, "selected": len(selected)}
         err.write(
             f"Đã đọc {read} bản ghi: {len(dossiers)} hợp lệ, {invalid} lỗi bị bỏ qua; "
@@ -348,4 +368,3 @@ class Command(BaseCommand):
                 for c in tallies.contributions.get(explain, []):
                     mark = "+" if c.in_numerator else ("-" if c.in_denominator else " ")
                     self.stdout.write(f" {mark} {c.record}: {c.reason_vi}")
-        sys.stdout.flush()

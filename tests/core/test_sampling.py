@@ -22,10 +22,15 @@ def test_cochran_applies_deff_before_fpc_then_response_rate():
     assert size.with_fpc == pytest.approx(size.with_deff / (1 + (size.with_deff - 1) / 2000))
 
 
-def test_cochran_agrees_with_svy():
+def test_cochran_takes_steps_in_the_same_order_as_svy():
     import svy
 
-    assert svy.SampleSize().estimate_prop(p=0.5, moe=0.05, deff=1.5, resp_rate=0.8, pop_size=2000).n == 560
+    steps = svy.SampleSize().estimate_prop(p=0.5, moe=0.05, deff=1.5, resp_rate=0.8, pop_size=2000).to_polars()
+    ours = cochran(0.05, deff=1.5, response_rate=0.8, population=2000)
+    # svy rounds up after every step (385 → 578 → 449 → 562); we round once at the end (560).
+    assert steps["n1_deff"][0] == pytest.approx(ours.with_deff, abs=2)
+    assert steps["n2_fpc"][0] == pytest.approx(ours.with_fpc, abs=2)
+    assert steps["n"][0] == 562
 
 
 def test_bad_parameters_are_refused_with_a_reason():
@@ -52,7 +57,6 @@ def test_a_wider_margin_never_needs_more_interviews(population, e1, e2):
 
 def test_proportional_allocation_sums_to_n():
     assert allocate(100, {"tinh": 5000, "xa": 3000, "phuong": 2000}) == {"tinh": 50, "xa": 30, "phuong": 20}
-    assert sum(allocate(7, {"a": 1, "b": 1, "c": 1}).values()) == 7 - 4 or True  # capped below: see next test
 
 
 def test_allocation_never_takes_more_than_a_stratum_has():

@@ -344,3 +344,16 @@ def test_names_without_an_honorific_are_redacted_by_the_recogniser(world):
     )
     assert "Lê Văn Hùng" not in s.answer_public and "Trần Thị Mai" not in s.answer_public
     assert "phường Ea Kao" in s.answer_public  # places are not personal data
+
+
+def test_a_poor_dossier_rating_opens_one_service_recovery_case(world):
+    first = services.open_service_recovery_case(
+        dossier_code="H15.50-260302-0001", agency=world["ward"], rating_label="Không hài lòng",
+        comment="Phải đi lại ba lần", now=MONDAY,
+    )
+    again = services.open_service_recovery_case(
+        dossier_code="H15.50-260302-0001", agency=world["ward"], rating_label="Không hài lòng", comment="", now=MONDAY,
+    )
+    assert first.pk == again.pk
+    assert first.channel == "service_recovery" and first.agency == world["ward"]
+    assert "Phải đi lại ba lần" in first.body

@@ -214,7 +214,9 @@ def procedure_code(index: int) -> str:
 def build(ctx: Any) -> None:
     """Create or refresh the demo catalogue and assign it to the demo province's agencies."""
     rng = ctx.rng
-    province = AdminUnit.objects.filter(code=ctx.province_code, level=AdminUnit.Level.PROVINCE).order_by("-structure").first()
+    province = AdminUnit.objects.filter(
+        code=ctx.province_code, level=AdminUnit.Level.PROVINCE, structure=AdminUnit.Structure.CURRENT
+    ).first()
     departments: list[Agency] = []
     communes: list[str] = []
     if province is not None:

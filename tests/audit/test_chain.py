@@ -195,3 +195,34 @@ def test_postgres_takes_the_advisory_lock_and_chains_sequential_records() -> Non
     second = record_change(action="b")
     assert second.seq == first.seq + 1 and second.prev_hash == first.hash
     assert verify_chain(iter_entries()).ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need a server database")
+@pytest.mark.django_db(transaction=True)
+def test_postgres_concurrent_writers_extend_one_chain() -> None:
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            barrier.wait()
+            for i in range(5):
+                with transaction.atomic():
+                    record_change(actor=name, action="concurrent", object_id=str(i))
+        except BaseException as exc:  # reported below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert AuditEntry.objects.count() == 20
+    assert verify_chain(iter_entries()).ok

@@ -2,7 +2,14 @@ import random
 
 import pytest
 
-from thuocdo.core.drivers import DriversError, _relative_weights, _shapley, _weighted_correlation, drivers_from_responses, key_drivers
+from thuocdo.core.drivers import (
+    DriversError,
+    _relative_weights,
+    _shapley,
+    _weighted_correlation,
+    drivers_from_responses,
+    key_drivers,
+)
 
 
 def synthetic(n=400, seed=7):
@@ -23,7 +30,7 @@ def test_the_true_driver_comes_first_and_shares_sum_to_one():
     predictors, y = synthetic()
     result = key_drivers(predictors, y)
     assert result.method == "shapley"
-    assert [d.code for d in result.drivers][0] == "X2"
+    assert result.drivers[0].code == "X2"
     assert result.drivers[0].importance > 0.75
     assert sum(d.importance for d in result.drivers) == pytest.approx(1.0)
     assert sum(d.r2_part for d in result.drivers) == pytest.approx(result.r2)
@@ -57,7 +64,9 @@ def test_priority_matrix_puts_important_low_scoring_criteria_first():
 def test_weights_change_the_answer():
     predictors, y = synthetic(n=200)
     # Up-weighting rows where X1 dominates shifts importance towards X1.
-    weights = [10.0 if abs(a) > abs(b) else 0.1 for a, b in zip(predictors["X1"], predictors["X2"], strict=True)]
+    weights = [
+        10.0 if abs(a) > abs(b) else 0.1 for a, b in zip(predictors["X1"], predictors["X2"], strict=True)
+    ]
     plain = {d.code: d.importance for d in key_drivers(predictors, y).drivers}
     weighted = {d.code: d.importance for d in key_drivers(predictors, y, weights=weights).drivers}
     assert weighted["X1"] > plain["X1"]
@@ -74,7 +83,11 @@ def test_from_responses_leaves_out_filtered_criteria():
     rows = []
     for _ in range(150):
         level = rng.gauss(3.5, 1)
-        row = {c.code: min(5, max(1, round(level + rng.gauss(0, 0.7)))) for c in sipas.criteria if c.factor != "E"}
+        row = {
+            c.code: min(5, max(1, round(level + rng.gauss(0, 0.7))))
+            for c in sipas.criteria
+            if c.factor != "E"
+        }
         row["C1"] = min(5, max(1, round(level + rng.gauss(0, 0.1))))  # C1 tracks overall closely
         row["G"] = min(5, max(1, round(level)))
         rows.append(row)

@@ -63,7 +63,11 @@ def test_proportion_within_a_subpopulation_matches_r_svyratio():
 
 def test_domain_means_by_school_type_match_r_svyby():
     data = rows("apistrat.csv")
-    for stype, mean, se in [("E", 674.43, 12.38247979), ("H", 625.82, 14.93712919), ("M", 636.60, 16.21470731)]:
+    for stype, mean, se in [
+        ("E", 674.43, 12.38247979),
+        ("H", 625.82, 14.93712919),
+        ("M", 636.60, 16.21470731),
+    ]:
         est = estimate_mean(data, api00, design=STRAT, domain=lambda r, s=stype: r["stype"] == s)
         assert same(est.estimate, mean) and same(est.se, se)
 
@@ -84,13 +88,19 @@ def test_post_stratified_and_raked_estimates_carry_calibration_aware_ses_like_r(
 
 
 # R: svyratio(~s_A1+…, ~a_A1+…, design, covmat=TRUE) then linear combinations of the diagonal ratios.
-STRAT_ITEMS = {"A1": (66.81852696, 2.953839535, 212), "C4": (52.22487088, 3.308052066, 203), "E3": (33.08115543, 5.676361987, 60)}
+STRAT_ITEMS = {
+    "A1": (66.81852696, 2.953839535, 212),
+    "C4": (52.22487088, 3.308052066, 203),
+    "E3": (33.08115543, 5.676361987, 60),
+}
 STRAT_FACTORS = {"A": (67.77937626, 1.551969475), "B": (79.46098526, 1.198648401), "C": (51.11331745, 1.397590121),
                  "D": (80.08252818, 1.636602809), "E": (39.12593112, 3.407216192)}  # fmt: skip
 
 
 def test_sipas_indices_under_strata_and_fpc_match_r():
-    result = estimate_indices(instrument("sipas-2017"), rows("sipas_strat.csv"), design=Design(stratum="stratum", fpc="fpc"))
+    result = estimate_indices(
+        instrument("sipas-2017"), rows("sipas_strat.csv"), design=Design(stratum="stratum", fpc="fpc")
+    )
     for code, (est, se, n) in STRAT_ITEMS.items():
         item = result.all.items[code]
         assert same(item.estimate, est) and same(item.se, se) and item.n == n
@@ -100,12 +110,17 @@ def test_sipas_indices_under_strata_and_fpc_match_r():
     assert same(overall.estimate, 63.51242766) and same(overall.se, 0.9132453349) and overall.n == 220
     assert result.df == 217
     # 95% CI with the design df, as R's confint(svyratio(~s_A1, ~a_A1, d), df = degf(d)).
-    assert same(result.all.items["A1"].ci_low, 60.99663831) and same(result.all.items["A1"].ci_high, 72.6404156)
+    assert same(result.all.items["A1"].ci_low, 60.99663831) and same(
+        result.all.items["A1"].ci_high, 72.6404156
+    )
 
 
 def test_group_estimates_are_domain_estimates_on_the_full_design_like_r_subset():
     result = estimate_indices(
-        instrument("sipas-2017"), rows("sipas_strat.csv"), design=Design(stratum="stratum", fpc="fpc"), by="unit"
+        instrument("sipas-2017"),
+        rows("sipas_strat.csv"),
+        design=Design(stratum="stratum", fpc="fpc"),
+        by="unit",
     )
     group = result.groups["Sở Tư pháp"]
     assert same(group.items["E1"].estimate, 50.0) and same(group.items["E1"].se, 15.292099745)
@@ -116,13 +131,21 @@ def test_group_estimates_are_domain_estimates_on_the_full_design_like_r_subset()
 
 def test_small_groups_and_cells_are_suppressed():
     result = estimate_indices(
-        instrument("sipas-2017"), rows("sipas_strat.csv"), design=Design(stratum="stratum", fpc="fpc"), by="unit", min_n=5
+        instrument("sipas-2017"),
+        rows("sipas_strat.csv"),
+        design=Design(stratum="stratum", fpc="fpc"),
+        by="unit",
+        min_n=5,
     )
     tiny = result.groups["Xã Hòa Phú"]
     assert tiny.suppressed and tiny.n == 3
     assert tiny.overall.estimate is None and tiny.overall.as_dict()["suppressed"] is True
     big = estimate_indices(
-        instrument("sipas-2017"), rows("sipas_strat.csv"), design=Design(stratum="stratum", fpc="fpc"), by="unit", min_n=11
+        instrument("sipas-2017"),
+        rows("sipas_strat.csv"),
+        design=Design(stratum="stratum", fpc="fpc"),
+        by="unit",
+        min_n=11,
     ).groups["Sở Tư pháp"]
     assert big.items["E1"].suppressed and big.items["E1"].estimate is None and big.items["E1"].n == 10
     assert big.items["A1"].estimate is not None
@@ -130,17 +153,23 @@ def test_small_groups_and_cells_are_suppressed():
 
 def test_cluster_design_with_weights_matches_r():
     result = estimate_indices(
-        instrument("sipas-2017"), rows("sipas_clus.csv"), design=Design(stratum="stratum", psu="psu", weight="weight")
+        instrument("sipas-2017"),
+        rows("sipas_clus.csv"),
+        design=Design(stratum="stratum", psu="psu", weight="weight"),
     )
     assert same(result.all.items["C3"].estimate, 47.15424648) and same(result.all.items["C3"].se, 8.0714065)
-    assert same(result.all.factors["E"].estimate, 43.29315757) and same(result.all.factors["E"].se, 4.780946331)
+    assert same(result.all.factors["E"].estimate, 43.29315757) and same(
+        result.all.factors["E"].se, 4.780946331
+    )
     assert same(result.all.overall.estimate, 67.38567243) and same(result.all.overall.se, 2.27963596)
     assert result.df == 10
 
 
 def test_aspect_level_sits_between_factors_and_overall():
     data = rows("sipas_strat.csv")
-    sipas21 = estimate_indices(instrument("sipas-2021"), [{k: v for k, v in r.items() if k != "C6"} for r in data])
+    sipas21 = estimate_indices(
+        instrument("sipas-2021"), [{k: v for k, v in r.items() if k != "C6"} for r in data]
+    )
     aspect = sipas21.all.aspects["DVHCC"]
     factors = [f.estimate for f in sipas21.all.factors.values()]
     assert aspect.estimate == pytest.approx(sum(factors) / len(factors))

@@ -3,7 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from thuocdo.core.instruments import InstrumentError, canonical_hash, latest, parse_instrument, parse_instrument_text
+from thuocdo.core.instruments import (
+    InstrumentError,
+    canonical_hash,
+    latest,
+    parse_instrument,
+    parse_instrument_text,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "src/thuocdo/surveys/data/instruments"
 
@@ -44,7 +50,11 @@ def test_sipas_2017_has_the_22_criteria_of_the_five_factors_in_order():
     demographics = {q.code for q in sipas.questions if q.role == "demographic"}
     assert demographics == {"gender", "age_group", "ethnicity", "education", "occupation", "disability"}
     assert not any(q.required for q in sipas.questions if q.role == "demographic")
-    assert (sipas.aggregation.criterion, sipas.aggregation.factor, sipas.aggregation.overall) == ("share", "mean", "mean")
+    assert (sipas.aggregation.criterion, sipas.aggregation.factor, sipas.aggregation.overall) == (
+        "share",
+        "mean",
+        "mean",
+    )
 
 
 def test_sipas_2021_puts_aspects_between_factors_and_overall_and_asks_expectations():
@@ -61,7 +71,11 @@ def test_dossier_form_has_nine_criteria_of_two_points_summing_to_eighteen():
     form = load("dossier-01-2018.v1.json")
     assert len(form.criteria) == 9
     assert all(c.scale.values == {0, 1, 2} for c in form.criteria)
-    assert (form.aggregation.criterion, form.aggregation.factor, form.aggregation.unit) == ("mean", "sum", "points")
+    assert (form.aggregation.criterion, form.aggregation.factor, form.aggregation.unit) == (
+        "mean",
+        "sum",
+        "points",
+    )
     assert sum(max(c.scale.values) for c in form.criteria) == 18
 
 
@@ -76,7 +90,9 @@ def test_a_published_instrument_cannot_be_edited_in_place():
     doc["factors"][0]["criteria"][0]["text"]["vi"] = "Sửa lén"
     with pytest.raises(InstrumentError) as err:
         parse_instrument(doc, source="sipas-2017.v1.json")
-    assert str(err.value).startswith("sipas-2017.v1.json: $.content_hash: nội dung đã thay đổi sau khi ban hành")
+    assert str(err.value).startswith(
+        "sipas-2017.v1.json: $.content_hash: nội dung đã thay đổi sau khi ban hành"
+    )
     doc["status"] = "draft"
     assert parse_instrument(doc, source="x").status == "draft"  # drafts may change freely
 
@@ -84,12 +100,32 @@ def test_a_published_instrument_cannot_be_edited_in_place():
 @pytest.mark.parametrize(
     ("edit", "path", "message"),
     [
-        (lambda d: d["factors"][1]["criteria"][2].update(scale="sat7"), "$.factors[1].criteria[2].scale", "không có thang đo"),
-        (lambda d: d["factors"][2]["criteria"][0].update(code="A1"), "$.factors[2].criteria[0].code", "mã trùng lặp"),
-        (lambda d: d["factors"][4]["criteria"][3]["asked_if"].update(question="X9"), "$.factors[4].criteria[3].asked_if.question", "câu hỏi lọc"),
-        (lambda d: d["scales"]["sat5"]["satisfied"].append(6), "$.scales.sat5.satisfied[2]", "không thuộc thang đo"),
+        (
+            lambda d: d["factors"][1]["criteria"][2].update(scale="sat7"),
+            "$.factors[1].criteria[2].scale",
+            "không có thang đo",
+        ),
+        (
+            lambda d: d["factors"][2]["criteria"][0].update(code="A1"),
+            "$.factors[2].criteria[0].code",
+            "mã trùng lặp",
+        ),
+        (
+            lambda d: d["factors"][4]["criteria"][3]["asked_if"].update(question="X9"),
+            "$.factors[4].criteria[3].asked_if.question",
+            "câu hỏi lọc",
+        ),
+        (
+            lambda d: d["scales"]["sat5"]["satisfied"].append(6),
+            "$.scales.sat5.satisfied[2]",
+            "không thuộc thang đo",
+        ),
         (lambda d: d["factors"][0].pop("title"), "$.factors[0].title", "thiếu trường bắt buộc"),
-        (lambda d: d["aggregation"].update(criterion="median"), "$.aggregation.criterion", "phải là một trong"),
+        (
+            lambda d: d["aggregation"].update(criterion="median"),
+            "$.aggregation.criterion",
+            "phải là một trong",
+        ),
         (lambda d: d.update(effective_from="10/10/2017"), "$.effective_from", "YYYY-MM-DD"),
     ],
 )

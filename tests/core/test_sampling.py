@@ -25,7 +25,9 @@ def test_cochran_applies_deff_before_fpc_then_response_rate():
 def test_cochran_takes_steps_in_the_same_order_as_svy():
     import svy
 
-    steps = svy.SampleSize().estimate_prop(p=0.5, moe=0.05, deff=1.5, resp_rate=0.8, pop_size=2000).to_polars()
+    steps = (
+        svy.SampleSize().estimate_prop(p=0.5, moe=0.05, deff=1.5, resp_rate=0.8, pop_size=2000).to_polars()
+    )
     ours = cochran(0.05, deff=1.5, response_rate=0.8, population=2000)
     # svy rounds up after every step (385 → 578 → 449 → 562); we round once at the end (560).
     assert steps["n1_deff"][0] == pytest.approx(ours.with_deff, abs=2)

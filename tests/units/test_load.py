@@ -6,12 +6,14 @@ import pytest
 from django.db.models import Count
 
 from thuocdo.audit.models import AuditEntry
-from thuocdo.units import selectors, services
-from thuocdo.units.models import AdminUnit, UnitLineage
+from thuocdo.units import demo, selectors, services
+from thuocdo.units.models import AdminUnit, Agency, UnitLineage
+from thuocdo.web.demo import DemoContext
 
 
 @pytest.mark.django_db
-def test_full_load_matches_official_counts_and_is_idempotent():
+def test_full_load_matches_official_counts_is_idempotent_and_feeds_the_demo():
+    # The only full load in the suite (seconds, not minutes): counts, idempotent reload, then the demo step.
     started = time.perf_counter()
     report = services.load_units()
     first_seconds = time.perf_counter() - started
@@ -24,13 +26,14 @@ def test_full_load_matches_official_counts_and_is_idempotent():
     assert report.created == 14149
     assert first_seconds < 60
 
+    # The demo step reloads the catalogue (a no-op now), then builds Tỉnh Đắk Lắk's agencies.
     edges = UnitLineage.objects.count()
-    entries = AuditEntry.objects.count()
-    again = services.load_units()
-    assert (again.created, again.updated, again.lineage_created, again.lineage_updated) == (0, 0, 0, 0)
-    assert again.unchanged == 14149
+    said: list[str] = []
+    demo.build(DemoContext(say=said.append))
+    assert said[0].strip() == "đơn vị hành chính: 0 mới, 14149 đã có; 0 quan hệ kế thừa mới"
     assert UnitLineage.objects.count() == edges
-    assert AuditEntry.objects.count() == entries  # a no-op reload records nothing
+    assert AuditEntry.objects.filter(action="units.load").count() == 1  # a no-op reload records nothing
+    _check_demo_agencies()
     # Every legacy commune and province has somewhere to go; every new commune came from somewhere.
     assert not AdminUnit.objects.filter(
         structure="legacy", level__in=["province", "commune"], successor_links=None
@@ -76,16 +79,8 @@ def test_reload_repairs_a_tampered_unit(dak_lak):
     assert unit.path == f"/{unit.parent_id}/{unit.pk}/"
 
 
-@pytest.mark.django_db
-def test_demo_builds_the_province_agencies_on_the_full_catalogue():
-    # The only other full load: the demo loads everything, then Tỉnh Đắk Lắk's agencies; a rerun duplicates nothing.
-    from thuocdo.units import demo
-    from thuocdo.units.models import Agency
-    from thuocdo.web.demo import DemoContext
-
-    said: list[str] = []
-    demo.build(DemoContext(say=said.append))
-    assert selectors.count_units("2025") == {"province": 34, "commune": 3321}
+def _check_demo_agencies() -> None:
+    """Tỉnh Đắk Lắk's agencies as the demo builds them; building again duplicates nothing."""
     committee = Agency.objects.get(code="H15")
     assert committee.name == "Ủy ban nhân dân tỉnh Đắk Lắk"
     communes = Agency.objects.filter(kind=Agency.Kind.COMMUNE_COMMITTEE)
@@ -103,7 +98,10 @@ def test_demo_builds_the_province_agencies_on_the_full_catalogue():
     assert Agency.objects.filter(kind=Agency.Kind.PUBLIC_SERVICE_UNIT, parent__name="Sở Y tế").exists()
     assert not Agency.objects.filter(email="").exists() and not Agency.objects.filter(phone="").exists()
     total = Agency.objects.count()
-    assert all(a.path.startswith(a.parent.path) for a in Agency.objects.exclude(parent=None).select_related("parent"))
-    demo.build(DemoContext(say=said.append))
+    assert all(
+        a.path.startswith(a.parent.path) for a in Agency.objects.exclude(parent=None).select_related("parent")
+    )
+    said: list[str] = []
+    demo.build_agencies(DemoContext(say=said.append))
     assert Agency.objects.count() == total
     assert "102 UBND cấp xã" in said[-1]

@@ -97,3 +97,10 @@ def test_tree_helpers(dak_lak):
     district = commune.parent
     assert commune in selectors.children(district)
     assert set(selectors.subtree(district, include_self=False)) == set(selectors.children(district))
+
+
+@pytest.mark.django_db
+def test_search_ignores_punctuation(dak_lak, hcmc):
+    assert selectors.search_units("ba ria vung tau")[0].name == "Tỉnh Bà Rịa - Vũng Tàu"
+    assert selectors.search_units("Bà Rịa - Vũng Tàu")[0].name == "Tỉnh Bà Rịa - Vũng Tàu"
+    assert selectors.search_units("mdrak", structure="2025")[0].name == "Xã M'Drắk"

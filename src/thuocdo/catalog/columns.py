@@ -24,9 +24,20 @@ ALIASES: dict[str, list[str]] = {
     "levels": ["Cấp thực hiện"],
     "time_limit": ["Thời hạn giải quyết", "Thời hạn", "Thời gian giải quyết"],
     "time_limit_unit": ["Đơn vị thời hạn", "Đơn vị tính", "Đơn vị thời gian"],
-    "online_time_limit": ["Thời hạn trực tuyến", "Thời hạn giải quyết trực tuyến", "Thời hạn giải quyết khi nộp trực tuyến"],
+    "online_time_limit": [
+        "Thời hạn trực tuyến",
+        "Thời hạn giải quyết trực tuyến",
+        "Thời hạn giải quyết khi nộp trực tuyến",
+    ],
     "fee": ["Phí, lệ phí", "Phí lệ phí", "Phí", "Lệ phí"],
-    "online_level": ["Mức độ DVC", "DVCTT", "Mức độ DVCTT", "Mức độ dịch vụ công", "Mức độ", "Dịch vụ công trực tuyến"],
+    "online_level": [
+        "Mức độ DVC",
+        "DVCTT",
+        "Mức độ DVCTT",
+        "Mức độ dịch vụ công",
+        "Mức độ",
+        "Dịch vụ công trực tuyến",
+    ],
     "full_online_eligible": ["Đủ điều kiện toàn trình", "Đủ điều kiện DVCTT toàn trình"],
     "issues_paper_result": ["Có kết quả giấy", "Kết quả giấy"],
     "citizen_subject": ["Đối tượng thực hiện", "Đối tượng"],
@@ -34,7 +45,11 @@ ALIASES: dict[str, list[str]] = {
     "decision_number": ["Số quyết định công bố", "Quyết định công bố", "Số QĐ công bố"],
     "published_on": ["Ngày quyết định công bố", "Ngày công bố", "Ngày QĐ công bố"],
     "made_public_on": ["Ngày công khai", "Ngày công khai trên CSDL quốc gia"],
-    "legal_effective_on": ["Ngày văn bản quy định có hiệu lực", "Ngày văn bản có hiệu lực", "Ngày hiệu lực văn bản"],
+    "legal_effective_on": [
+        "Ngày văn bản quy định có hiệu lực",
+        "Ngày văn bản có hiệu lực",
+        "Ngày hiệu lực văn bản",
+    ],
     "effective_from": ["Hiệu lực từ", "Ngày hiệu lực", "Ngày áp dụng"],
     "effective_to": ["Hết hiệu lực từ", "Hết hiệu lực", "Ngày hết hiệu lực"],
     "agency_codes": ["Cơ quan thực hiện", "Mã cơ quan thực hiện"],
@@ -97,7 +112,9 @@ def read_levels(text: str) -> list[str]:
         elif key == "huyen":
             raise ValueError("cấp huyện không còn từ 01/07/2025; hãy ghi Cấp Tỉnh hoặc Cấp Xã")
         else:
-            raise ValueError(f"không hiểu cấp thực hiện «{part.strip()}» (dùng: Cấp Bộ, Cấp Tỉnh, Cấp Xã, Cơ quan khác)")
+            raise ValueError(
+                f"không hiểu cấp thực hiện «{part.strip()}» (dùng: Cấp Bộ, Cấp Tỉnh, Cấp Xã, Cơ quan khác)"
+            )
     return [level for level in Procedure.Level.values if level in found]
 
 
@@ -105,7 +122,19 @@ def write_levels(levels: list[str]) -> str:
     return ";".join(levels)
 
 
-_NO_FEE = {"", "khong", "khong co", "khong thu", "khong thu phi", "mien phi", "mien", "0", "none", "no", "false"}
+_NO_FEE = {
+    "",
+    "khong",
+    "khong co",
+    "khong thu",
+    "khong thu phi",
+    "mien phi",
+    "mien",
+    "0",
+    "none",
+    "no",
+    "false",
+}
 
 
 _ZERO_AMOUNT = re.compile(r"^0+(?:[.,]0+)*\s*(?:d|dong|vnd)?$")
@@ -172,7 +201,9 @@ def read_online_level(text: str) -> str:
     for words in ("toan trinh", "mot phan", "muc do 4", "muc do 3", "muc do 2", "muc do 1"):
         if words in key:
             return _ONLINE_WORDS[words]
-    raise ValueError(f"không hiểu mức độ dịch vụ công trực tuyến «{text}» (dùng: Toàn trình, Một phần, Không)")
+    raise ValueError(
+        f"không hiểu mức độ dịch vụ công trực tuyến «{text}» (dùng: Toàn trình, Một phần, Không)"
+    )
 
 
 def read_unit(text: str) -> TimeUnit:

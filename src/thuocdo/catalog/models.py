@@ -49,7 +49,9 @@ class Procedure(models.Model):
         ProcedureField, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("lĩnh vực")
     )
     levels = models.JSONField(_("cấp thực hiện"), default=list, help_text=_("danh sách các cấp thực hiện"))
-    time_limit = models.DecimalField(_("thời hạn giải quyết"), max_digits=8, decimal_places=2, null=True, blank=True)
+    time_limit = models.DecimalField(
+        _("thời hạn giải quyết"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     time_limit_unit = models.CharField(
         _("đơn vị thời hạn"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS
     )

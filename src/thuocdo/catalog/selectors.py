@@ -14,7 +14,12 @@ _CODE_LIKE = re.compile(r"^[\d.]+[\dA-Za-z.]*$")
 
 
 def search_procedures(
-    *, q: str = "", field_code: str = "", level: str = "", online_level: str = "", agency: Agency | None = None
+    *,
+    q: str = "",
+    field_code: str = "",
+    level: str = "",
+    online_level: str = "",
+    agency: Agency | None = None,
 ) -> QuerySet[Procedure]:
     """Procedures whose code starts with `q` or whose name holds every word of `q`, accents ignored."""
     procedures = Procedure.objects.select_related("field").order_by("code")

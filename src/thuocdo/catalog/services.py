@@ -87,12 +87,16 @@ def import_procedures(
     return result
 
 
-def read_procedure_file(*, source: str | Path | IO[bytes], name: str | None = None) -> tuple[str, list[ProcedureRecord]]:
+def read_procedure_file(
+    *, source: str | Path | IO[bytes], name: str | None = None
+) -> tuple[str, list[ProcedureRecord]]:
     """Read and check a procedure file without writing; raises ImportFailed with every problem found."""
     table = read_table(source, name=name, aliases=col.ALIASES)
     require_columns(table, ["code", "name"])
     if "field_code" not in table.columns and "field_name" not in table.columns:
-        raise ImportFailed([RowError(table.file, 1, col.label("field_code"), "thiếu cột mã lĩnh vực hoặc lĩnh vực")])
+        raise ImportFailed(
+            [RowError(table.file, 1, col.label("field_code"), "thiếu cột mã lĩnh vực hoặc lĩnh vực")]
+        )
     present = set(table.columns)
     errors: list[RowError] = []
     records: list[ProcedureRecord] = []
@@ -103,7 +107,9 @@ def read_procedure_file(*, source: str | Path | IO[bytes], name: str | None = No
             continue
         if record.code in first_row:
             errors.append(
-                row.error(col.label("code"), f"mã thủ tục {record.code} trùng với dòng {first_row[record.code]}")
+                row.error(
+                    col.label("code"), f"mã thủ tục {record.code} trùng với dòng {first_row[record.code]}"
+                )
             )
             continue
         first_row[record.code] = row.number
@@ -204,7 +210,8 @@ def _check_agencies(records: list[ProcedureRecord], errors: list[RowError]) -> N
         if unknown and record.row is not None:
             errors.append(
                 record.row.error(
-                    col.label("agency_codes"), f"không có cơ quan mang mã {', '.join(unknown)} trong danh mục cơ quan"
+                    col.label("agency_codes"),
+                    f"không có cơ quan mang mã {', '.join(unknown)} trong danh mục cơ quan",
                 )
             )
 
@@ -250,9 +257,9 @@ def save_procedures(*, records: Iterable[ProcedureRecord], dry_run: bool = False
         changed = [key for key, value in attributes.items() if getattr(procedure, key) != value]
         for key in changed:
             setattr(procedure, key, attributes[key])
-        agencies_changed = record.agency_codes is not None and set(record.agency_codes) != current_agencies.get(
-            procedure.pk or -1, set()
-        )
+        agencies_changed = record.agency_codes is not None and set(
+            record.agency_codes
+        ) != current_agencies.get(procedure.pk or -1, set())
         if agencies_changed:
             agencies_to_set[record.code] = record.agency_codes or []
         if is_new:
@@ -275,7 +282,9 @@ def save_procedures(*, records: Iterable[ProcedureRecord], dry_run: bool = False
     return changes
 
 
-def _save_fields(records: list[ProcedureRecord], changes: CatalogChanges, dry_run: bool) -> dict[str, ProcedureField]:
+def _save_fields(
+    records: list[ProcedureRecord], changes: CatalogChanges, dry_run: bool
+) -> dict[str, ProcedureField]:
     names: dict[str, str] = {}
     for record in records:
         if record.field_name and not names.get(record.field_code):

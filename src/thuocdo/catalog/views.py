@@ -25,7 +25,9 @@ def procedure_search(request: HttpRequest) -> HttpResponse:
     level = level if level in Procedure.Level.values else ""
     online_level = request.GET.get("online_level", "")
     online_level = online_level if online_level in Procedure.OnlineLevel.values else ""
-    procedures = selectors.search_procedures(q=query, field_code=field_code, level=level, online_level=online_level)
+    procedures = selectors.search_procedures(
+        q=query, field_code=field_code, level=level, online_level=online_level
+    )
     page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "query": query,

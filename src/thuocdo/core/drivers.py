@@ -78,7 +78,9 @@ def key_drivers(
         if outcome[i] is not None and all(predictors[c][i] is not None for c in codes) and w_all[i] > 0
     ]
     if len(complete) < len(codes) + 3:
-        raise DriversError(f"chỉ có {len(complete)} phiếu trả lời đủ các tiêu chí; cần ít nhất {len(codes) + 3}")
+        raise DriversError(
+            f"chỉ có {len(complete)} phiếu trả lời đủ các tiêu chí; cần ít nhất {len(codes) + 3}"
+        )
     x = np.array([[float(predictors[c][i]) for c in codes] for i in complete])  # type: ignore[arg-type]
     y = np.array([float(outcome[i]) for i in complete])  # type: ignore[arg-type]
     w = w_all[complete] / w_all[complete].sum()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from thuocdo.core.instruments import Instrument
 
@@ -43,7 +43,7 @@ class Design:
     psu: str | None = None
     weight: str | None = None
     fpc: str | None = None
-    singleton: str | None = None  # svy's rule for strata with one PSU ("center", "scale", "skip", ...)
+    singleton: Literal["center", "scale", "skip"] | None = None  # svy's rule for strata with one PSU
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,7 @@ def estimate_indices(
     domains: list[tuple[str, Any]] = [(ALL, np.ones(len(rows), dtype=bool))]
     if by_cols:
         keys = [" / ".join(str(r.get(c, "") or "").strip() or "(trống)" for c in by_cols) for r in rows]
-        for key in sorted(set(keys)):
-            domains.append((key, np.array([k == key for k in keys])))
+        domains.extend((key, np.array([k == key for k in keys])) for key in sorted(set(keys)))
 
     columns: dict[str, Any] = {}
     plans: list[tuple[str, int, dict[str, dict[str, _Index | None]]]] = []
@@ -172,7 +171,13 @@ def estimate_indices(
         t = _t_quantile(1 - alpha / 2, _degrees_of_freedom(data, domains[di][1]))
 
         def finish(
-            level: str, code: str, idx: _Index | None, *, _di: int = di, _sup: bool = suppressed, _t: float = t
+            level: str,
+            code: str,
+            idx: _Index | None,
+            *,
+            _di: int = di,
+            _sup: bool = suppressed,
+            _t: float = t,
         ) -> Estimate:
             if idx is None:
                 return Estimate(None, None, None, None, 0, suppressed=_sup)
@@ -221,7 +226,9 @@ def estimate_mean(
     weights = data[sample.design.wgt].to_numpy().astype(float)
     values = [value(r) for r in rows]
     y = np.array([0.0 if v is None else float(v) for v in values])
-    member = np.array([v is not None and (domain is None or domain(r)) for r, v in zip(rows, values, strict=True)])
+    member = np.array(
+        [v is not None and (domain is None or domain(r)) for r, v in zip(rows, values, strict=True)]
+    )
     a = member.astype(float)
     denominator = float((weights * a).sum())
     if denominator <= 0:
@@ -339,9 +346,13 @@ def _design_frame(
             try:
                 value = float(r.get(name))  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise EstimationError(f"phiếu thứ {i + 1}: cột «{name}» phải là số, nhận {r.get(name)!r}") from None
+                raise EstimationError(
+                    f"phiếu thứ {i + 1}: cột «{name}» phải là số, nhận {r.get(name)!r}"
+                ) from None
             if not math.isfinite(value) or value <= 0:
-                raise EstimationError(f"phiếu thứ {i + 1}: cột «{name}» phải là số dương, nhận {r.get(name)!r}")
+                raise EstimationError(
+                    f"phiếu thứ {i + 1}: cột «{name}» phải là số dương, nhận {r.get(name)!r}"
+                )
             out.append(value)
         return out
 
@@ -356,7 +367,9 @@ def _design_frame(
         psus = data.get(_PSU) or [str(i) for i in range(n)]
         for i, (s, f) in enumerate(zip(strata, fpc, strict=True)):
             if per_stratum.setdefault(s, f) != f:
-                raise EstimationError(f"phiếu thứ {i + 1}: cột «{design.fpc}» phải giống nhau trong cùng tầng {s!r}")
+                raise EstimationError(
+                    f"phiếu thứ {i + 1}: cột «{design.fpc}» phải giống nhau trong cùng tầng {s!r}"
+                )
             units.setdefault(s, set()).add(psus[i])
         for s, f in per_stratum.items():
             if f < len(units[s]):

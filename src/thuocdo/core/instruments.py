@@ -176,7 +176,9 @@ def parse_instrument_text(text: str, *, source: str) -> Instrument:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InstrumentError(source, f"dòng {exc.lineno}, cột {exc.colno}", f"JSON không hợp lệ: {exc.msg}") from exc
+        raise InstrumentError(
+            source, f"dòng {exc.lineno}, cột {exc.colno}", f"JSON không hợp lệ: {exc.msg}"
+        ) from exc
     return parse_instrument(document, source=source)
 
 
@@ -188,7 +190,9 @@ def parse_instrument(document: object, *, source: str) -> Instrument:
 def latest(instruments: Sequence[Instrument], code: str, *, on: date | None = None) -> Instrument:
     """The highest published version of `code` in force on `on` (any date if None)."""
     candidates = [
-        i for i in instruments if i.code == code and i.status == "published" and (on is None or i.effective_from <= on)
+        i
+        for i in instruments
+        if i.code == code and i.status == "published" and (on is None or i.effective_from <= on)
     ]
     if not candidates:
         raise KeyError(code)
@@ -230,7 +234,9 @@ class _Parser:
     def code(self, data: Mapping[str, Any], key: str, path: str) -> str:
         value = self.string(data, key, path)
         if not _CODE.match(value):
-            raise self.fail(f"{path}.{key}", f"mã {value!r} không hợp lệ (chữ, số, '_', '.', '-'; bắt đầu bằng chữ)")
+            raise self.fail(
+                f"{path}.{key}", f"mã {value!r} không hợp lệ (chữ, số, '_', '.', '-'; bắt đầu bằng chữ)"
+            )
         return value
 
     def integer(self, value: object, path: str) -> int:
@@ -280,19 +286,25 @@ class _Parser:
             raise self.fail("$.questions", f"mã {sorted(clash)[0]!r} dùng cho cả câu hỏi và tiêu chí")
         for fi, factor in enumerate(factors):
             for ci, criterion in enumerate(factor.criteria):
-                self.check_condition(criterion.asked_if, questions, f"$.factors[{fi}].criteria[{ci}].asked_if")
+                self.check_condition(
+                    criterion.asked_if, questions, f"$.factors[{fi}].criteria[{ci}].asked_if"
+                )
         for qi, question in enumerate(questions):
             self.check_condition(question.asked_if, questions, f"$.questions[{qi}].asked_if")
             for oi, option in enumerate(question.options):
                 if option.factor is not None and option.factor not in {f.code for f in factors}:
-                    raise self.fail(f"$.questions[{qi}].options[{oi}].factor", f"không có yếu tố {option.factor!r}")
+                    raise self.fail(
+                        f"$.questions[{qi}].options[{oi}].factor", f"không có yếu tố {option.factor!r}"
+                    )
         aspects = self.aspects(data.get("aspects", []), factors)
         aggregation = self.aggregation(self.field(data, "aggregation", "$"), aspects)
         expected = canonical_hash(data)
         content_hash = data.get("content_hash", "")
         if status != "draft":
             if not content_hash:
-                raise self.fail("$.content_hash", f"phiên bản đã ban hành phải có content_hash (giá trị đúng: {expected})")
+                raise self.fail(
+                    "$.content_hash", f"phiên bản đã ban hành phải có content_hash (giá trị đúng: {expected})"
+                )
             if content_hash != expected:
                 raise self.fail(
                     "$.content_hash",
@@ -451,7 +463,11 @@ class _Parser:
                     )
                 )
             factors.append(
-                Factor(code=fcode, title=self.text(self.field(data, "title", path), f"{path}.title"), criteria=tuple(criteria))
+                Factor(
+                    code=fcode,
+                    title=self.text(self.field(data, "title", path), f"{path}.title"),
+                    criteria=tuple(criteria),
+                )
             )
         return tuple(factors)
 
@@ -469,10 +485,16 @@ class _Parser:
                 if member not in factor_codes:
                     raise self.fail(f"{path}.factors[{mi}]", f"không có yếu tố {member!r}")
                 if member in used:
-                    raise self.fail(f"{path}.factors[{mi}]", f"yếu tố {member!r} đã thuộc khía cạnh {used[member]!r}")
+                    raise self.fail(
+                        f"{path}.factors[{mi}]", f"yếu tố {member!r} đã thuộc khía cạnh {used[member]!r}"
+                    )
                 used[member] = acode
             aspects.append(
-                Aspect(code=acode, title=self.text(self.field(data, "title", path), f"{path}.title"), factors=tuple(members))
+                Aspect(
+                    code=acode,
+                    title=self.text(self.field(data, "title", path), f"{path}.title"),
+                    factors=tuple(members),
+                )
             )
         if aspects and set(used) != factor_codes:
             missing = sorted(factor_codes - set(used))[0]
@@ -482,7 +504,9 @@ class _Parser:
     def aggregation(self, value: object, aspects: Sequence[Aspect]) -> Aggregation:
         path = "$.aggregation"
         data = self.obj(value, path)
-        self.check_keys(data, {"criterion", "factor", "aspect", "overall", "weighted", "unit", "description"}, path)
+        self.check_keys(
+            data, {"criterion", "factor", "aspect", "overall", "weighted", "unit", "description"}, path
+        )
 
         def choice(key: str, allowed: tuple[str, ...]) -> Any:
             got = self.string(data, key, path)

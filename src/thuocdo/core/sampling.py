@@ -131,7 +131,9 @@ def allocate(
     return result
 
 
-def select_stratified(records: Sequence[tuple[str, str]], allocation: Mapping[str, int], *, seed: int) -> list[str]:
+def select_stratified(
+    records: Sequence[tuple[str, str]], allocation: Mapping[str, int], *, seed: int
+) -> list[str]:
     """Draw allocation[h] ids at random without replacement from each stratum h; same seed, same sample.
 
     `records` are (id, stratum) pairs. Ids are sorted within each stratum before drawing, so the input
@@ -150,7 +152,7 @@ def select_stratified(records: Sequence[tuple[str, str]], allocation: Mapping[st
         frame = sorted(frames.get(stratum, []))
         if want < 0 or want > len(frame):
             raise SamplingError(f"tầng {stratum!r}: cần chọn {want} nhưng chỉ có {len(frame)} hồ sơ")
-        rng = random.Random(f"{seed}:{stratum}")
+        rng = random.Random(f"{seed}:{stratum}")  # noqa: S311 - reproducible selection, not security
         selected.extend(sorted(rng.sample(frame, want)))
     return selected
 

@@ -35,6 +35,7 @@ from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import Dossier as ParsedDossier
 from thuocdo.core.dossier import VN_TZ, DossierError, Status, format_timestamp, parse_document, parse_timestamp
 from thuocdo.core.timeliness import Category, classify, original_due
+from thuocdo.dossiers.files import Unreadable
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 
 _ENCODE = msgspec.json.Encoder(order="sorted").encode
@@ -207,6 +208,9 @@ def prepare_documents(
     stamp = dt(now)
     with _collector_paused():
         for index, (location, obj) in enumerate(records):
+            if isinstance(obj, Unreadable):
+                bad.append((Rejection(index, location, "", "-", obj.message), obj))
+                continue
             try:
                 parsed = parse_document(obj, record=location)
                 if lookups.strict_agencies and parsed.agency_code not in lookups.agencies:
@@ -555,7 +559,8 @@ def parse_event(obj: Any, *, record: str) -> Event:
 
 
 def ingest_events(
-    *, records: Sequence[tuple[str, Any]], source: SourceSystem | None, batch: str, now: datetime
+    *, records: Sequence[tuple[str, Any]], source: SourceSystem | None, batch: str, now: datetime,
+    quarantine: bool = True,
 ) -> IngestReport:
     """Store status events once each and move the stored dossiers on; events for unknown dossiers wait for them."""
     report = IngestReport()
@@ -573,7 +578,7 @@ def ingest_events(
         else:
             fresh[ident] = (event, obj)
     report.rejected = [r for r, _ in bad]
-    if bad:
+    if quarantine and bad:
         _quarantine(bad, source=source, batch=batch, kind=Quarantine.Kind.EVENT)
     if not fresh:
         return report
@@ -651,6 +656,8 @@ def _quarantine(bad: Sequence[tuple[Rejection, Any]], *, source: SourceSystem | 
 
 
 def _raw_text(obj: Any) -> str:
+    if isinstance(obj, Unreadable):
+        return obj.text
     try:
         return _ENCODE(obj).decode()
     except (TypeError, msgspec.EncodeError):
@@ -672,13 +679,7 @@ def replay_quarantined(*, items: Iterable[Quarantine], now: datetime, actor: Any
             total.rejected.append(Rejection(0, location, item.record, "-", f"JSON không hợp lệ: {exc}"))
             continue
         ingest = ingest_events if item.kind == Quarantine.Kind.EVENT else ingest_documents
-        kwargs: dict[str, Any] = {"quarantine": False} if ingest is ingest_documents else {}
-        if ingest is ingest_events:
-            report = _replay_event(obj, location=location, source=item.source, now=now)
-        else:
-            report = ingest_documents(
-                records=[(location, obj)], source=item.source, batch=f"replay-{item.pk}", now=now, **kwargs
-            )
+        report = ingest(records=[(location, obj)], source=item.source, batch=f"replay-{item.pk}", now=now, quarantine=False)
         total.add(report)
         if report.rejected:
             item.errors = [{"record": r.location, "field": r.field, "message": r.message} for r in report.rejected]
@@ -688,16 +689,6 @@ def replay_quarantined(*, items: Iterable[Quarantine], now: datetime, actor: Any
             item.save(update_fields=["state", "updated_at"])
             record_change(actor=actor, action="dossiers.quarantine.replay", obj=item, data={"record": item.record})
     return total
-
-
-def _replay_event(obj: Any, *, location: str, source: SourceSystem | None, now: datetime) -> IngestReport:
-    try:
-        parse_event(obj, record=location)
-    except DossierError as exc:
-        report = IngestReport()
-        report.rejected.append(Rejection(0, location, record_code(obj), exc.field, exc.message))
-        return report
-    return ingest_events(records=[(location, obj)], source=source, batch="replay", now=now)
 
 
 def fix_quarantined(*, item: Quarantine, raw: str, actor: Any = None) -> Quarantine:

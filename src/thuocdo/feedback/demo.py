@@ -96,6 +96,12 @@ def build(ctx: Any) -> None:
             now=submitted,
         )
         _advance(s, submitted, rng, now, departments)
+    from django.db.models import Count
+
+    from thuocdo.feedback.models import Submission
+
+    states = dict(Submission.objects.values_list("state").annotate(n=Count("id")))
+    ctx.say(f"  phản ánh, kiến nghị: {count} ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})")
 
 
 def _advance(s: Any, t: datetime, rng: Any, now: datetime, departments: list[Any]) -> None:

@@ -56,6 +56,11 @@ def build(ctx: Any) -> None:
         f"  đơn vị hành chính: {report.created} mới, {report.unchanged + report.updated} đã có; "
         f"{report.lineage_created} quan hệ kế thừa mới"
     )
+    build_agencies(ctx)
+
+
+def build_agencies(ctx: Any) -> None:
+    """The demo province's agencies (units must be loaded); re-running updates rather than duplicates."""
     province = AdminUnit.objects.get(
         structure=sources.CURRENT, level=sources.PROVINCE, code=ctx.province_code
     )

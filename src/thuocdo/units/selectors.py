@@ -9,7 +9,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from thuocdo.core.text import fold
 from thuocdo.units.models import AdminUnit, Agency, UnitLineage
-from thuocdo.units.sources import COMMUNE, CURRENT, DISTRICT, LEGACY, PROVINCE
+from thuocdo.units.sources import COMMUNE, CURRENT, DISTRICT, LEGACY, PROVINCE, loose_key
 
 LEVEL_RANK = Case(
     When(level=PROVINCE, then=Value(0)),
@@ -47,15 +47,19 @@ def search_units(
         units = units.filter(level=level)
     if folded.isdigit():
         return list(units.filter(code__startswith=folded).order_by("structure", LEVEL_RANK, "code")[:limit])
+    loose = loose_key(query) or folded
     rank = Case(
-        When(Q(search_short=folded) | Q(search_name=folded), then=Value(0)),
-        When(Q(search_short__startswith=folded) | Q(search_name__startswith=folded), then=Value(1)),
-        When(Q(search_short__contains=" " + folded) | Q(search_name__contains=" " + folded), then=Value(2)),
+        When(Q(search_short=loose) | Q(search_name=folded), then=Value(0)),
+        When(Q(search_short__startswith=loose) | Q(search_name__startswith=folded), then=Value(1)),
+        When(Q(search_short__contains=" " + loose) | Q(search_name__contains=" " + folded), then=Value(2)),
         default=Value(3),
         output_field=IntegerField(),
     )
     # Current units before legacy ones: "2025" sorts before "legacy".
-    matches = units.filter(search_name__contains=folded).annotate(rank=rank)
+    # search_short drops punctuation, so "ba ria vung tau" finds "Bà Rịa - Vũng Tàu" and "mdrak" finds "M'Drắk".
+    matches = units.filter(Q(search_name__contains=folded) | Q(search_short__contains=loose)).annotate(
+        rank=rank
+    )
     return list(matches.order_by("rank", "structure", LEVEL_RANK, "search_short", "code")[:limit])
 
 

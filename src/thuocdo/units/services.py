@@ -93,7 +93,7 @@ def load_units(
                 "valid_from": valid_from,
                 "valid_to": valid_to,
                 "search_name": fold(record.name),
-                "search_short": fold(record.short_name),
+                "search_short": sources.loose_key(record.short_name),
                 "latitude": record.latitude,
                 "longitude": record.longitude,
                 "area_km2": record.area_km2,

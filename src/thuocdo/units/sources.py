@@ -9,6 +9,7 @@ of ours, so the loader (services.load_units) can diff them against what is store
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from thuocdo.core.text import fold
 
 CURRENT = "2025"
 LEGACY = "legacy"
@@ -67,6 +70,11 @@ def data_dir() -> Path:
 def _division_type(full: str, short: str) -> str:
     # "Thành phố Hà Nội" / "Hà Nội" -> "Thành phố"; the package has no province-type column.
     return full[: -len(short)].strip() if short and full.endswith(short) else ""
+
+
+def loose_key(text: str) -> str:
+    """Folded text without punctuation: "Bà Rịa - Vũng Tàu" → "ba ria vung tau", "M'Drắk" → "mdrak"."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text).replace("'", "").replace("’", "")).split())
 
 
 def _float(value: object) -> float | None:

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="nhập tệp CSV/XLSX; có lỗi thì không ghi dòng nào")
         imp.add_argument("file", type=Path)
-        imp.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra và cho biết sẽ thay đổi gì, không ghi")
+        imp.add_argument(
+            "--dry-run", action="store_true", help="chỉ kiểm tra và cho biết sẽ thay đổi gì, không ghi"
+        )
         exp = sub.add_parser("export", help="xuất toàn bộ danh mục ra tệp .csv hoặc .xlsx")
         exp.add_argument("file", type=Path)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from thuocdo.shared.tabular import ImportFailed, RowError, Table, read_table
 
 INSTRUMENTS_DIR = Path(thuocdo.surveys.__file__).resolve().parent / "data" / "instruments"
 DESIGN_COLUMNS = ("stratum", "psu", "weight", "fpc")
-DESIGN_ALIASES = {
+DESIGN_ALIASES: dict[str, Iterable[str]] = {
     "stratum": ["tầng", "tang", "strata"],
     "psu": ["cụm", "cum", "cluster"],
     "weight": ["trọng số", "trong_so", "trong so", "wgt"],
@@ -52,36 +52,52 @@ def find_instrument(reference: str, instruments: Sequence[Instrument]) -> Instru
         return latest(instruments, code)
     except (StopIteration, KeyError):
         known = ", ".join(sorted({i.key for i in instruments}))
-        raise CommandError(_("Không có công cụ khảo sát «%(ref)s». Có: %(known)s") % {"ref": reference, "known": known}) from None
+        raise CommandError(
+            _("Không có công cụ khảo sát «%(ref)s». Có: %(known)s") % {"ref": reference, "known": known}
+        ) from None
 
 
 class Command(BaseCommand):
     help = "Survey statistics on files, without the database: indices with design-based SEs, sample sizes, key drivers."
-    requires_system_checks: list[str] = []  # stateless: nothing here needs the project to be checked or migrated
+    requires_system_checks: list[
+        str
+    ] = []  # stateless: nothing here needs the project to be checked or migrated
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
 
         est = sub.add_parser("estimate", help="criterion, factor and overall indices with SE, 95% CI and n")
         self._common(est)
-        est.add_argument("--by", action="append", default=[], help="group by this column (repeat for a cross)")
-        est.add_argument("--min-n", type=int, default=5, help="suppress groups and cells with fewer answers (default 5)")
-        est.add_argument("--margins", help="CSV of population counts: column, level, count (post-stratify / rake)")
-        est.add_argument("--singleton", choices=["center", "scale", "skip"], help="rule for strata with one PSU")
+        est.add_argument(
+            "--by", action="append", default=[], help="group by this column (repeat for a cross)"
+        )
+        est.add_argument(
+            "--min-n", type=int, default=5, help="suppress groups and cells with fewer answers (default 5)"
+        )
+        est.add_argument(
+            "--margins", help="CSV of population counts: column, level, count (post-stratify / rake)"
+        )
+        est.add_argument(
+            "--singleton", choices=["center", "scale", "skip"], help="rule for strata with one PSU"
+        )
         est.add_argument("--format", choices=["json", "table"], default="table")
 
         size = sub.add_parser("sample-size", help="Yamane and Cochran sample sizes")
         size.add_argument("--population", type=int, required=True, help="population size N")
         size.add_argument("--margin", type=float, default=0.05, help="margin of error e (default 0.05)")
         size.add_argument("--deff", type=float, default=1.0, help="design effect (default 1)")
-        size.add_argument("--response-rate", type=float, default=1.0, help="expected response rate (default 1)")
+        size.add_argument(
+            "--response-rate", type=float, default=1.0, help="expected response rate (default 1)"
+        )
         size.add_argument("--p", type=float, default=0.5, help="expected proportion (default 0.5)")
         size.add_argument("--confidence", type=float, default=0.95)
         size.add_argument("--format", choices=["json", "table"], default="table")
 
         drv = sub.add_parser("drivers", help="key drivers of overall satisfaction and the priority matrix")
         self._common(drv)
-        drv.add_argument("--outcome", help="column with a global satisfaction question (default: mean of items)")
+        drv.add_argument(
+            "--outcome", help="column with a global satisfaction question (default: mean of items)"
+        )
         drv.add_argument("--target", type=float, default=90.0, help="target index in percent (default 90)")
         drv.add_argument("--format", choices=["json", "table"], default="table")
 
@@ -101,7 +117,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if action == "instruments":
             for i in instruments:
-                self.stdout.write(f"{i.key:<22} {i.status:<10} {i.effective_from}  {i.content_hash[:19]}…  {i.title.vi}")
+                self.stdout.write(
+                    f"{i.key:<22} {i.status:<10} {i.effective_from}  {i.content_hash[:19]}…  {i.title.vi}"
+                )
             return None
         instrument = find_instrument(options["instrument"], instruments)
         try:
@@ -140,9 +158,13 @@ class Command(BaseCommand):
         by = options["by"]
         for column in [*by, *(margins or {})]:
             if column not in table.columns:
-                raise CommandError(_("%(file)s: không có cột «%(col)s»") % {"file": table.file, "col": column})
+                raise CommandError(
+                    _("%(file)s: không có cột «%(col)s»") % {"file": table.file, "col": column}
+                )
         try:
-            result = estimate_indices(instrument, rows, design=design, by=by, min_n=options["min_n"], margins=margins)
+            result = estimate_indices(
+                instrument, rows, design=design, by=by, min_n=options["min_n"], margins=margins
+            )
         except EstimationError as exc:
             raise CommandError(f"{table.file}: {exc}") from exc
         payload = {
@@ -162,7 +184,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{_('Công cụ')}: {instrument.key} — {instrument.title.vi}")
-        design_text = ", ".join(f"{k}" for k in payload["design"]) or _("mẫu ngẫu nhiên đơn giản, không trọng số")
+        design_text = ", ".join(f"{k}" for k in payload["design"]) or _(
+            "mẫu ngẫu nhiên đơn giản, không trọng số"
+        )
         self.stdout.write(f"{_('Thiết kế mẫu')}: {design_text}; {_('bậc tự do')} {result.df}")
         self._table(instrument, _("Toàn bộ"), result.all)
         for name, group in result.groups.items():
@@ -231,7 +255,9 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"{_('Quy mô tổng thể')} N = {options['population']}, {_('sai số')} e = {options['margin']}")
+        self.stdout.write(
+            f"{_('Quy mô tổng thể')} N = {options['population']}, {_('sai số')} e = {options['margin']}"
+        )
         self.stdout.write(f"{_('Yamane')} n = N/(1 + N·e²): {n_yamane}")
         self.stdout.write(
             f"{_('Cochran')}: n0 = {_num(c.n0, 1)}; × deff {options['deff']} = {_num(c.with_deff, 1)}; "
@@ -239,12 +265,16 @@ class Command(BaseCommand):
             f"{options['response_rate']} → {c.n}"
         )
 
-    def _drivers(self, instrument: Instrument, table: Table, rows: list[dict[str, Any]], options: Mapping[str, Any]) -> None:
+    def _drivers(
+        self, instrument: Instrument, table: Table, rows: list[dict[str, Any]], options: Mapping[str, Any]
+    ) -> None:
         from thuocdo.core.drivers import DriversError, drivers_from_responses
         from thuocdo.core.estimation import Design, EstimationError, estimate_indices
 
         present = {c: c if c in table.columns else None for c in DESIGN_COLUMNS}
-        design = Design(stratum=present["stratum"], psu=present["psu"], weight=present["weight"], fpc=present["fpc"])
+        design = Design(
+            stratum=present["stratum"], psu=present["psu"], weight=present["weight"], fpc=present["fpc"]
+        )
         outcome = options.get("outcome")
         if outcome and outcome not in table.columns:
             raise CommandError(_("%(file)s: không có cột «%(col)s»") % {"file": table.file, "col": outcome})
@@ -278,15 +308,21 @@ class Command(BaseCommand):
             f"{_('mục tiêu')} {_num(analysis.target)}%"
         )
         if analysis.excluded:
-            self.stdout.write(f"{_('Không đưa vào (câu hỏi lọc hoặc ít người trả lời)')}: {', '.join(analysis.excluded)}")
-        self.stdout.write(f"{_('Mã'):<6} {_('Tầm quan trọng'):>15} {_('Chỉ số'):>8} {_('Ưu tiên'):>8}  {_('Nhóm')}")
+            self.stdout.write(
+                f"{_('Không đưa vào (câu hỏi lọc hoặc ít người trả lời)')}: {', '.join(analysis.excluded)}"
+            )
+        self.stdout.write(
+            f"{_('Mã'):<6} {_('Tầm quan trọng'):>15} {_('Chỉ số'):>8} {_('Ưu tiên'):>8}  {_('Nhóm')}"
+        )
         for d in analysis.drivers:
             self.stdout.write(
                 f"{d.code:<6} {_num(100 * d.importance):>14}% {_num(d.index):>8} {_num(d.priority, 2):>8}  {d.quadrant or ''}"
             )
 
 
-def _responses(instrument: Instrument, table: Table, *, extra: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _responses(
+    instrument: Instrument, table: Table, *, extra: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows as dicts with integer answers; every bad cell is reported with its row and column."""
     criteria = {c.code: c for c in instrument.criteria}
     questions = {q.code: q for q in instrument.questions}
@@ -298,7 +334,16 @@ def _responses(instrument: Instrument, table: Table, *, extra: Sequence[str]) ->
         if c not in known
     ]
     if not set(criteria) & set(table.columns):
-        raise ImportFailed([RowError(table.file, 1, None, _("không có cột tiêu chí nào của %(inst)s") % {"inst": instrument.key})])
+        raise ImportFailed(
+            [
+                RowError(
+                    table.file,
+                    1,
+                    None,
+                    _("không có cột tiêu chí nào của %(inst)s") % {"inst": instrument.key},
+                )
+            ]
+        )
     errors: list[RowError] = []
     rows: list[dict[str, Any]] = []
     for row in table.rows:
@@ -311,7 +356,12 @@ def _responses(instrument: Instrument, table: Table, *, extra: Sequence[str]) ->
             value = _integer(raw)
             if value is None or value not in criterion.scale.values:
                 allowed = ", ".join(str(v) for v in sorted(criterion.scale.values))
-                errors.append(row.error(code, _("giá trị «%(v)s» ngoài thang đo (%(allowed)s)") % {"v": raw, "allowed": allowed}))
+                errors.append(
+                    row.error(
+                        code,
+                        _("giá trị «%(v)s» ngoài thang đo (%(allowed)s)") % {"v": raw, "allowed": allowed},
+                    )
+                )
                 continue
             condition = criterion.asked_if
             if condition is not None and condition.question in table.columns:
@@ -339,7 +389,9 @@ def _responses(instrument: Instrument, table: Table, *, extra: Sequence[str]) ->
 
 
 def _margins(path: Path) -> dict[str, dict[str, float]]:
-    table = read_table(path, aliases={"column": ["cột", "cot"], "level": ["mức", "muc"], "count": ["số lượng", "so_luong"]})
+    table = read_table(
+        path, aliases={"column": ["cột", "cot"], "level": ["mức", "muc"], "count": ["số lượng", "so_luong"]}
+    )
     missing = [c for c in ("column", "level", "count") if c not in table.columns]
     if missing:
         raise ImportFailed([RowError(table.file, 1, c, _("thiếu cột bắt buộc")) for c in missing])

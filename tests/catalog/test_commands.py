@@ -44,5 +44,5 @@ def test_export(sample_file, tmp_path, suffix, capsys):
 
 
 def test_export_needs_a_known_format(tmp_path):
-    with pytest.raises(CommandError, match=".csv hoặc .xlsx"):
+    with pytest.raises(CommandError, match=r"\.csv hoặc \.xlsx"):
         call_command("procedures", "export", str(tmp_path / "tthc.json"))

@@ -11,7 +11,7 @@ from thuocdo.core.dossier import VN_TZ
 from thuocdo.dossiers import services
 from thuocdo.dossiers.models import Dossier, DossierTally, Quarantine
 
-from .conftest import NOW, document, ingest, state
+from .factories import NOW, document, ingest, state
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ GOOD = (
     HEADER
     + 'H15.05,Sở Xây dựng,SXD,department,H15,66,so-nganh,0262 3851234,sxd@daklak.gov.vn,"phường Buôn Ma Thuột","07:00-11:30,13:30-17:00"\n'
     + "H15,Ủy ban nhân dân tỉnh Đắk Lắk,UBND tỉnh,province_committee,,66,,,,,\n"
-    + "H15.101,Ủy ban nhân dân phường Buôn Ma Thuột,,commune_committee,H15,24133,xa-phuong,,ubnd.bmt@daklak.gov.vn,,\n"
+    + "H15.66.002,Ủy ban nhân dân phường Buôn Ma Thuột,,commune_committee,H15,24133,xa-phuong,,ubnd.bmt@daklak.gov.vn,,\n"
 )
 
 
@@ -29,7 +29,7 @@ def _csv(text: str, name: str = "co-quan.csv") -> io.BytesIO:
 @pytest.mark.django_db
 def test_import_creates_the_tree_in_any_row_order_and_is_audited(dak_lak):
     report = services.import_agencies(source=_csv(GOOD), actor="tester")
-    assert sorted(report.created) == ["H15", "H15.05", "H15.101"]
+    assert sorted(report.created) == ["H15", "H15.05", "H15.66.002"]
     building = Agency.objects.select_related("parent", "admin_unit", "block").get(code="H15.05")
     assert building.parent.code == "H15"
     assert building.path == f"/{building.parent.pk}/{building.pk}/"
@@ -37,7 +37,7 @@ def test_import_creates_the_tree_in_any_row_order_and_is_audited(dak_lak):
     assert building.block.code == "so-nganh"
     assert building.office_hours == [["07:00", "11:30"], ["13:30", "17:00"]]
     assert building.search_name == "so xay dung"
-    assert Agency.objects.get(code="H15.101").admin_unit.name == "Phường Buôn Ma Thuột"
+    assert Agency.objects.get(code="H15.66.002").admin_unit.name == "Phường Buôn Ma Thuột"
     assert AuditEntry.objects.filter(action="agency.create").count() == 3
 
     again = services.import_agencies(source=_csv(GOOD))
@@ -121,7 +121,7 @@ def test_export_import_round_trip(dak_lak, fmt):
     exported = services.export_agencies(fmt=fmt)
     table = read_table(io.BytesIO(exported), name=f"x.{fmt}")
     assert table.columns == services.AGENCY_COLUMNS
-    assert {r.get("code") for r in table.rows} == {"H15", "H15.05", "H15.101"}
+    assert {r.get("code") for r in table.rows} == {"H15", "H15.05", "H15.66.002"}
     # Change one field and re-import the export: exactly that agency is updated, with an audited diff.
     edited = exported.replace(b"sxd@daklak.gov.vn", b"xaydung@daklak.gov.vn") if fmt == "csv" else exported
     report = services.import_agencies(source=io.BytesIO(edited), name=f"x.{fmt}")

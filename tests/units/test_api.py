@@ -46,9 +46,9 @@ def test_agencies_endpoint_filters(client, dak_lak):
     data.name = "a.csv"
     services.import_agencies(source=data)
     in_province = client.get("/api/units/agencies", {"unit": "66"}).json()
-    assert {a["code"] for a in in_province} == {"H15", "H15.05", "H15.101"}
+    assert {a["code"] for a in in_province} == {"H15", "H15.05", "H15.66.002"}
     in_ward = client.get("/api/units/agencies", {"unit": "24133"}).json()
-    assert [a["code"] for a in in_ward] == ["H15.101"]
+    assert [a["code"] for a in in_ward] == ["H15.66.002"]
     departments = client.get("/api/units/agencies", {"block": "so-nganh"}).json()
     assert [(a["code"], a["kind_label"], a["office_hours"]) for a in departments] == [
         ("H15.05", "Sở, ban, ngành", "07:00-11:30,13:30-17:00")

@@ -7,9 +7,11 @@ test, is seen at once. Code that computes many deadlines should fetch the calend
 
 from __future__ import annotations
 
+import csv
 import threading
 from dataclasses import replace
-from datetime import time
+from datetime import date, time
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -100,3 +102,22 @@ def _announced_days() -> tuple[AnnouncedDay, ...]:
         )
         for day, kind, name, confidence in rows
     )
+
+
+SHIPPED_TABLE = Path(__file__).resolve().parent / "data" / "holidays-vn.csv"
+
+
+def shipped_calendar(*, include_uncertain: bool = False) -> WorkCalendar:
+    """The calendar from the table shipped with the package, for stateless tools that have no database."""
+    with SHIPPED_TABLE.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    announced = tuple(
+        AnnouncedDay(
+            date=date.fromisoformat(row["date"]),
+            kind=DayKind(row["kind"]),
+            name=row["name_vi"],
+            uncertain=row["confidence"] == "uncertain",
+        )
+        for row in rows
+    )
+    return WorkCalendar(announced=announced, include_uncertain=include_uncertain)

@@ -24,7 +24,7 @@ class LevelFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin[Any]):
     """Edits made in the admin are configuration changes: each one goes to the audit log."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema

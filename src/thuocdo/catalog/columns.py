@@ -145,9 +145,7 @@ def read_fee(text: str) -> bool:
     key = fold(text).strip(" .")
     if key in _NO_FEE or key.startswith(("khong ", "mien ")):
         return False
-    if _ZERO_AMOUNT.match(key):
-        return False
-    return True
+    return not _ZERO_AMOUNT.match(key)  # "0", "0 đồng", "0đ" are no fee
 
 
 _TRUE = {"co", "x", "1", "true", "yes", "dung", "c"}

@@ -60,7 +60,7 @@ def procedures_in_field(field_code: str) -> QuerySet[Procedure]:
 def online_level_counts(procedures: QuerySet[Procedure] | None = None) -> dict[str, int]:
     """How many procedures offer each online level, every level present (zero when none)."""
     procedures = Procedure.objects.all() if procedures is None else procedures
-    counts = {level: 0 for level in Procedure.OnlineLevel.values}
+    counts = dict.fromkeys(Procedure.OnlineLevel.values, 0)
     for row in procedures.order_by().values("online_level").annotate(n=Count("id")):
         counts[row["online_level"]] = row["n"]
     return counts

@@ -91,7 +91,8 @@ def read_procedure_file(
     *, source: str | Path | IO[bytes], name: str | None = None
 ) -> tuple[str, list[ProcedureRecord]]:
     """Read and check a procedure file without writing; raises ImportFailed with every problem found."""
-    table = read_table(source, name=name, aliases=col.ALIASES)
+    aliases: dict[str, Iterable[str]] = dict(col.ALIASES)
+    table = read_table(source, name=name, aliases=aliases)
     require_columns(table, ["code", "name"])
     if "field_code" not in table.columns and "field_name" not in table.columns:
         raise ImportFailed(

@@ -1,7 +1,8 @@
 """Demo step: the full unit catalogue, then the agencies of the demo province (Tỉnh Đắk Lắk by default).
 
 Agency codes follow the national style (Decision 20/2020/QĐ-TTg: province "H15", its departments "H15.NN",
-units below a department "H15.NN.NN"); the numbers are illustrative, not the official register.
+units below a department "H15.NN.NN", commune People's Committees "H15.66.NNN" in commune-code order);
+the numbers are illustrative, not the official register.
 Names are the post-1 July 2025 ones (merged departments). Re-running updates rather than duplicates.
 """
 
@@ -142,7 +143,7 @@ def build_agencies(ctx: Any) -> None:
     for index, commune in enumerate(communes, start=1):
         kind_word = commune.division_type.lower() or "xã"
         upsert(
-            f"{prefix}.{100 + index}",
+            f"{prefix}.{ctx.province_code}.{index:03d}",
             name=f"Ủy ban nhân dân {kind_word} {commune.short_name}",
             short_name=f"UBND {kind_word} {commune.short_name}"[:80],
             kind=Agency.Kind.COMMUNE_COMMITTEE,

@@ -17,11 +17,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from thuocdo.calendars.selectors import shipped_calendar
 from thuocdo.core.dossier import VN_TZ, Dossier, DossierError, parse_document, unit_matches
 from thuocdo.core.index766 import IndexResult, Period, Procedure, compute, parse_period, tally_dossiers
 from thuocdo.core.rulesets import RuleSet, RuleSetError, parse_ruleset, ruleset_in_force
 from thuocdo.core.text import fold
-from thuocdo.core.workcalendar import WorkCalendar
 
 RULESET_DIR = Path(__file__).resolve().parents[2] / "data" / "rulesets"
 
@@ -319,7 +319,8 @@ class Command(BaseCommand):
             f"{len(selected)} hồ sơ được tính."
         )
 
-        calendar = WorkCalendar()
+        # The official table shipped with the package: announced Tết days and swaps, no database needed.
+        calendar = shipped_calendar()
         by_code = {p.code: p for p in procedures}
 
         def due_from(received_at: datetime, procedure_code: str) -> datetime | None:

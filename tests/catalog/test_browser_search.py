@@ -1,0 +1,35 @@
+"""The procedure search in a real browser: live results through htmx, on a phone, accessible, within the CSP."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import assert_accessible
+from thuocdo.catalog.services import import_procedures
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_live_search_on_a_phone(page, live_server, sample_file):
+    import_procedures(source=sample_file)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(live_server.url + "/thu-tuc/")
+    page.wait_for_load_state("networkidle")
+    assert "20 thủ tục" in page.locator("#procedure-results").inner_text()
+
+    page.locator("#procedure-q").fill("khai sinh")
+    expect(page.locator("#procedure-results")).to_contain_text("1 thủ tục")
+    results = page.locator("#procedure-results").inner_text()
+    assert "Đăng ký khai sinh" in results and "Trong ngày làm việc" in results
+    assert "q=khai+sinh" in page.url  # the address keeps the search, so it can be shared
+
+    page.locator("#procedure-q").fill("")
+    page.locator("#procedure-online").select_option("none")
+    expect(page.locator("#procedure-results")).to_contain_text("2 thủ tục")
+    assert "Chứng thực chữ ký" in page.locator("#procedure-results").inner_text()
+
+    assert_accessible(page)
+    assert problems == [], problems

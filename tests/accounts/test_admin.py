@@ -231,3 +231,15 @@ def test_staff_without_audit_role_cannot_see_the_log(tree: Tree) -> None:
     counter.is_staff = True
     counter.save()
     assert _as(tree, "counter_c11").get(reverse("admin:audit_auditentry_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_bulk_delete_from_the_list_is_audited_per_row(tree: Tree) -> None:
+    doomed = [tree.users["counter_c11"], tree.users["analyst_c12"]]
+    response = _as(tree, "admin_p1").post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [u.pk for u in doomed], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk__in=[u.pk for u in doomed]).exists()
+    ids = set(AuditEntry.objects.filter(action="admin.delete").values_list("object_id", flat=True))
+    assert ids == {str(u.pk) for u in doomed}

@@ -65,9 +65,9 @@ def test_demo_password_signs_in_and_rerunning_resets(dak_lak: SimpleNamespace) -
 
 
 @pytest.mark.django_db
-def test_demo_falls_back_to_the_province_then_the_nation(fast_hashing: None) -> None:
-    demo.build(_ctx())  # no units at all
-    assert RoleAssignment.objects.get(user__username="canbo.motcua").unit is None
+def test_demo_falls_back_to_the_province_and_never_over_grants(fast_hashing: None) -> None:
+    demo.build(_ctx())  # no units at all: users exist, but only the national admin has a role
+    assert list(RoleAssignment.objects.values_list("user__username", flat=True)) == ["quantri.quocgia"]
     province = make_unit("66", "Tỉnh Đắk Lắk", "province")
     demo.build(_ctx())  # a province but no agencies
     assert RoleAssignment.objects.get(user__username="canbo.motcua").unit == province

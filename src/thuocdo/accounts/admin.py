@@ -63,7 +63,7 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
-        formset.actor = request.user
+        formset.actor = request.user  # type: ignore[attr-defined]
         return formset
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -77,7 +77,7 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     inlines = (RoleAssignmentInline,)
     list_display = ("username", "full_name", "email", "is_staff", "is_active", "last_login")
     search_fields = ("username", "full_name", "email")
@@ -156,7 +156,7 @@ class ScopedModelAdmin(AuditedModelAdmin):
 
     def _in_change_scope(self, request: HttpRequest, obj: Any) -> bool:
         scope = selectors.scope_for(request.user, self.scope_change_action)
-        return self._narrow(self.model._default_manager.filter(pk=obj.pk), scope).exists()
+        return bool(self._narrow(self.model._default_manager.filter(pk=obj.pk), scope).exists())
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_change_permission(request, obj)

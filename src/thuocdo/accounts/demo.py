@@ -30,10 +30,10 @@ def demo_logins() -> list[tuple[str, str]]:
 
 
 def _places(province_code: str) -> dict[str, tuple[Any, Any]]:
-    """Where each demo role sits, as (unit, agency); missing rows fall back to the province, then the nation."""
+    """Where each demo role sits, as (unit, agency); a missing agency falls back to the province."""
     AdminUnit, Agency = unit_model(), agency_model()
     provinces = AdminUnit._default_manager.filter(code=province_code, level="province")
-    province = provinces.filter(structure="2025").first() or provinces.first()
+    province: Any = provinces.filter(structure="2025").first() or provinces.first()
     if province is None:
         in_province = Agency._default_manager.none()
     else:
@@ -72,6 +72,10 @@ def build(ctx: Any) -> None:
         user.save(update_fields=["password"])
         RoleAssignment.objects.filter(user=user).delete()
         unit, agency = places[where]
+        if unit is None and agency is None and role != Role.NATIONAL_ADMIN:
+            # Without the province there is nowhere to scope the role; a national fallback would over-grant.
+            ctx.say(f"  {username:<16} (no role: province {ctx.province_code} not found)")
+            continue
         RoleAssignment.objects.create(user=user, role=role, unit=unit, agency=agency)
         scope = str(agency or unit or "toàn quốc")
         made.append({"username": username, "role": role, "scope": scope})

@@ -221,9 +221,9 @@ def assignments_of(user: Any) -> list[RoleAssignment]:
 
 
 def _assignment_scope(assignment: RoleAssignment) -> Scope:
-    if assignment.agency_id is not None:
+    if assignment.agency is not None:
         return Scope.of(agency_paths=[assignment.agency.path])
-    if assignment.unit_id is not None:
+    if assignment.unit is not None:
         return Scope.of(unit_paths=[assignment.unit.path])
     return Scope(national=True)
 

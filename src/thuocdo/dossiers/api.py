@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
 from thuocdo.dossiers import selectors, services
@@ -89,19 +89,22 @@ class DossierOut(Schema):
     document: dict[str, Any]
 
 
-def _body(request: HttpRequest, key: str) -> list[Any] | tuple[int, dict[str, str]]:
+def _body(request: HttpRequest, key: str) -> list[Any] | Status:
     try:
         payload = msgspec.json.decode(request.body)
     except msgspec.DecodeError as exc:
-        return 400, {"detail": f"Nội dung không phải JSON hợp lệ: {exc}"}
+        return Status(400, {"detail": f"Nội dung không phải JSON hợp lệ: {exc}"})
     items = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(items, list):
-        return 400, {"detail": f"Cần một đối tượng JSON có trường «{key}» là danh sách."}
+        return Status(400, {"detail": f"Cần một đối tượng JSON có trường «{key}» là danh sách."})
     if len(items) > services.MAX_BATCH:
-        return 413, {
-            "detail": f"Lô có {len(items):,} bản ghi, vượt giới hạn {services.MAX_BATCH:,} bản ghi mỗi yêu cầu; "
-            "hãy chia thành nhiều lô nhỏ hơn."
-        }
+        return Status(
+            413,
+            {
+                "detail": f"Lô có {len(items):,} bản ghi, vượt giới hạn {services.MAX_BATCH:,} bản ghi mỗi yêu cầu; "
+                "hãy chia thành nhiều lô nhỏ hơn."
+            },
+        )
     return items
 
 
@@ -131,13 +134,13 @@ def post_batch(request: HttpRequest) -> Any:
     Sending a document again changes nothing; an older version arriving after a newer one is ignored.
     """
     items = _body(request, "documents")
-    if isinstance(items, tuple):
+    if isinstance(items, Status):
         return items
     source: SourceSystem = request.auth  # type: ignore[attr-defined]
     now = timezone.now()
     records = [(f"documents[{i}]", obj) for i, obj in enumerate(items)]
     report = services.ingest_documents(records=records, source=source, batch=f"api:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now)
-    return 200, _out(report)
+    return _out(report)
 
 
 @router.post(
@@ -149,13 +152,13 @@ def post_batch(request: HttpRequest) -> Any:
 def post_events(request: HttpRequest) -> Any:
     """Store status events once each; they apply in time order whatever order they arrive in."""
     items = _body(request, "events")
-    if isinstance(items, tuple):
+    if isinstance(items, Status):
         return items
     source: SourceSystem = request.auth  # type: ignore[attr-defined]
     now = timezone.now()
     records = [(f"events[{i}]", obj) for i, obj in enumerate(items)]
     report = services.ingest_events(records=records, source=source, batch=f"api-events:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now)
-    return 200, _out(report)
+    return _out(report)
 
 
 @router.get("/{code}", response={200: DossierOut, 404: ErrorOut}, summary="Read back one dossier as stored")
@@ -164,8 +167,8 @@ def get_dossier(request: HttpRequest, code: str) -> Any:
     source: SourceSystem = request.auth  # type: ignore[attr-defined]
     dossier = selectors.dossier_for_source(code=code, source=source)
     if dossier is None:
-        return 404, {"detail": f"Không có hồ sơ «{code}» do hệ thống {source.name} gửi."}
-    return 200, {
+        return Status(404, {"detail": f"Không có hồ sơ «{code}» do hệ thống {source.name} gửi."})
+    return {
         "MaHoSo": dossier.code,
         "MaTTHC": dossier.procedure_code,
         "DonViXuLy": dossier.agency_code,

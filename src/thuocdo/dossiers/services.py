@@ -68,6 +68,11 @@ class Rejection:
     field: str
     message: str
 
+    @property
+    def where(self) -> str:
+        """The location and, when readable, the MaHoSo: «hoso.jsonl, dòng 5 (hồ sơ H15-…)»."""
+        return f"{self.location} (hồ sơ {self.record})" if self.record else self.location
+
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "MaHoSo": self.record, "field": self.field, "message": self.message}
 
@@ -648,7 +653,7 @@ def _quarantine(bad: Sequence[tuple[Rejection, Any]], *, source: SourceSystem | 
                 location=r.location[:200],
                 record=r.record,
                 raw=_raw_text(obj),
-                errors=[{"record": r.location, "field": r.field, "message": r.message}],
+                errors=[{"record": r.where, "field": r.field, "message": r.message}],
             )
             for r, obj in bad
         ]
@@ -682,7 +687,7 @@ def replay_quarantined(*, items: Iterable[Quarantine], now: datetime, actor: Any
         report = ingest(records=[(location, obj)], source=item.source, batch=f"replay-{item.pk}", now=now, quarantine=False)
         total.add(report)
         if report.rejected:
-            item.errors = [{"record": r.location, "field": r.field, "message": r.message} for r in report.rejected]
+            item.errors = [{"record": r.where, "field": r.field, "message": r.message} for r in report.rejected]
             item.save(update_fields=["errors", "updated_at"])
         else:
             item.state = Quarantine.State.REPLAYED

@@ -22,9 +22,9 @@ STEPS = [
     "catalog",
     "accounts",
     "dossiers",
+    "indices",  # a year of dossiers through the real ingest path, before surveys rate them
     "surveys",
     "feedback",
-    "indices",
     "publication",
 ]
 

@@ -131,7 +131,7 @@ class Command(BaseCommand):
             f"{report.stale:,} cũ hơn bản đã lưu (bỏ qua), {len(report.rejected):,} bị từ chối (đưa vào khu cách ly)."
         )
         for r in report.rejected[:SHOWN_ERRORS]:
-            self.stdout.write(f"  ✗ {r.location}, trường «{r.field}»: {r.message}")
+            self.stdout.write(f"  ✗ {r.where}, trường «{r.field}»: {r.message}")
         if len(report.rejected) > SHOWN_ERRORS:
             self.stdout.write(f"  … và {len(report.rejected) - SHOWN_ERRORS:,} lỗi khác: `thuocdo dossiers quarantine list`")
         if report.unknown_agencies:
@@ -184,7 +184,7 @@ class Command(BaseCommand):
         replayed = report.accepted + report.duplicates + report.stale
         self.stdout.write(f"Đã nạp lại {replayed:,} bản ghi; {len(report.rejected):,} vẫn còn lỗi.")
         for r in report.rejected[:SHOWN_ERRORS]:
-            self.stdout.write(f"  ✗ {r.location}, trường «{r.field}»: {r.message}")
+            self.stdout.write(f"  ✗ {r.where}, trường «{r.field}»: {r.message}")
 
     def quarantine_discard(self, opts: dict[str, Any]) -> None:
         with transaction.atomic():

@@ -54,7 +54,12 @@ def _listed(client: Client) -> set[str]:
 @pytest.mark.django_db
 def test_province_admin_sees_only_users_in_their_province(tree: Tree) -> None:
     assert _listed(_as(tree, "admin_p1")) == {
-        "counter_c11", "officer_so1", "head_so1", "analyst_c12", "admin_p1", "auditor_p1",
+        "counter_c11",
+        "officer_so1",
+        "head_so1",
+        "analyst_c12",
+        "admin_p1",
+        "auditor_p1",
     }
     assert _listed(_as(tree, "admin_p2")) == {"admin_p2"}
     assert "nobody" in _listed(_as(tree, "national"))
@@ -93,7 +98,9 @@ def test_province_admin_creates_a_user_inside_scope_and_it_is_audited(tree: Tree
     ],
 )
 @pytest.mark.django_db
-def test_province_admin_cannot_grant_outside_scope_or_national_admin(tree: Tree, role: str, where: str | None) -> None:
+def test_province_admin_cannot_grant_outside_scope_or_national_admin(
+    tree: Tree, role: str, where: str | None
+) -> None:
     client = _as(tree, "admin_p1")
     unit = tree.units[where] if where else None
     response = client.post(ADD, _add_post("leo.thang", [{"role": role, "unit": unit}]))
@@ -110,7 +117,9 @@ def test_province_admin_must_give_at_least_one_role(tree: Tree) -> None:
 
 @pytest.mark.django_db
 def test_national_admin_may_grant_national_admin(tree: Tree) -> None:
-    response = _as(tree, "national").post(ADD, _add_post("qg2", [{"role": Role.NATIONAL_ADMIN, "unit": None}]))
+    response = _as(tree, "national").post(
+        ADD, _add_post("qg2", [{"role": Role.NATIONAL_ADMIN, "unit": None}])
+    )
     assert response.status_code == 302
     assert RoleAssignment.objects.get(user__username="qg2").role == Role.NATIONAL_ADMIN
 
@@ -130,13 +139,15 @@ def _change_post(user: User, **overrides: Any) -> dict[str, Any]:
         "_save": "Lưu",
     }
     for i, a in enumerate(assignments):
-        data.update({
-            f"role_assignments-{i}-id": str(a.pk),
-            f"role_assignments-{i}-user": str(user.pk),
-            f"role_assignments-{i}-role": a.role,
-            f"role_assignments-{i}-unit": str(a.unit_id or ""),
-            f"role_assignments-{i}-agency": str(a.agency_id or ""),
-        })
+        data.update(
+            {
+                f"role_assignments-{i}-id": str(a.pk),
+                f"role_assignments-{i}-user": str(user.pk),
+                f"role_assignments-{i}-role": a.role,
+                f"role_assignments-{i}-unit": str(a.unit_id or ""),
+                f"role_assignments-{i}-agency": str(a.agency_id or ""),
+            }
+        )
     data.update(overrides)
     return data
 
@@ -159,7 +170,9 @@ def test_update_records_old_and_new_values_and_superuser_flag_is_out_of_reach(tr
 def test_changing_an_existing_role_to_national_admin_is_refused(tree: Tree) -> None:
     target = tree.users["analyst_c12"]
     client = _as(tree, "admin_p1")
-    response = client.post(_change_url(target), _change_post(target, **{"role_assignments-0-role": Role.NATIONAL_ADMIN}))
+    response = client.post(
+        _change_url(target), _change_post(target, **{"role_assignments-0-role": Role.NATIONAL_ADMIN})
+    )
     assert response.status_code == 200
     assert target.role_assignments.get().role == Role.ANALYST
 
@@ -188,7 +201,9 @@ def test_admin_password_reset_is_audited_without_the_password(tree: Tree) -> Non
     target = tree.users["counter_c11"]
     url = reverse("admin:auth_user_password_change", args=[target.pk])
     new = "mat-khau-cap-lai-2025"
-    response = _as(tree, "admin_p1").post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    response = _as(tree, "admin_p1").post(
+        url, {"password1": new, "password2": new, "usable_password": "true"}
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="admin.set_password")
     assert entry.object_id == str(target.pk) and new not in str(entry.data)
@@ -204,7 +219,12 @@ def test_auditor_reads_users_and_log_but_cannot_write(tree: Tree) -> None:
     assert client.post(_change_url(target), _change_post(target, full_name="Sửa Trộm")).status_code == 403
     target.refresh_from_db()
     assert target.full_name != "Sửa Trộm"
-    assert client.post(ADD, _add_post("auditor.tao", [{"role": Role.ANALYST, "unit": tree.units["c11"]}])).status_code == 403
+    assert (
+        client.post(
+            ADD, _add_post("auditor.tao", [{"role": Role.ANALYST, "unit": tree.units["c11"]}])
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
 
 
@@ -214,7 +234,9 @@ def test_audit_log_in_admin_is_read_only_for_everyone(tree: Tree) -> None:
     client = Client()
     client.force_login(root)
     # Make one entry to look at.
-    client.post(_change_url(tree.users["analyst_c12"]), _change_post(tree.users["analyst_c12"], full_name="Khác"))
+    client.post(
+        _change_url(tree.users["analyst_c12"]), _change_post(tree.users["analyst_c12"], full_name="Khác")
+    )
     entry = AuditEntry.objects.first()
     assert entry is not None
     assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
@@ -222,7 +244,10 @@ def test_audit_log_in_admin_is_read_only_for_everyone(tree: Tree) -> None:
     assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
     view = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk]))
     assert view.status_code == 200 and 'name="_save"' not in view.content.decode()
-    assert client.post(reverse("admin:audit_auditentry_change", args=[entry.pk]), {"summary": "x"}).status_code == 403
+    assert (
+        client.post(reverse("admin:audit_auditentry_change", args=[entry.pk]), {"summary": "x"}).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db

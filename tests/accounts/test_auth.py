@@ -62,7 +62,9 @@ def test_five_failures_lock_the_username_on_this_ip_for_fifteen_minutes(tree: Tr
     # The lock is per username and IP: another official on the same machine can still sign in.
     assert _login(Client(), "admin_p2", PASSWORD).status_code == 302
     # After the cool-off the right password works again.
-    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16))
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
     assert _login(client, "admin_p1", PASSWORD).status_code == 302
 
 

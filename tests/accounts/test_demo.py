@@ -25,7 +25,9 @@ def dak_lak(db, fast_hashing):  # type: ignore[no-untyped-def]
     committee = make_agency("ubnd.66", "UBND tỉnh Đắk Lắk", "province_committee", province)
     make_agency("so.tc.66", "Sở Tài chính tỉnh Đắk Lắk", "department", province, committee)
     home = make_agency("so.nv.66", "Sở Nội vụ tỉnh Đắk Lắk", "department", province, committee)
-    centre = make_agency("ttpvhcc.66", "Trung tâm Phục vụ hành chính công tỉnh Đắk Lắk", "service_centre", province)
+    centre = make_agency(
+        "ttpvhcc.66", "Trung tâm Phục vụ hành chính công tỉnh Đắk Lắk", "service_centre", province
+    )
     make_agency("ubnd.24121", "UBND phường Buôn Ma Thuột", "commune_committee", commune)
     return SimpleNamespace(province=province, home=home, centre=centre)
 
@@ -36,7 +38,13 @@ def test_demo_creates_one_login_per_role_with_its_scope(dak_lak: SimpleNamespace
     demo.build(ctx)
     logins = demo.demo_logins()
     assert {u for u, _ in logins} == {
-        "quantri.tinh", "phantich", "thutruong.snv", "canbo.motcua", "canbo.xuly", "kiemtra", "quantri.quocgia",
+        "quantri.tinh",
+        "phantich",
+        "thutruong.snv",
+        "canbo.motcua",
+        "canbo.xuly",
+        "kiemtra",
+        "quantri.quocgia",
     }
     assert {RoleAssignment.objects.get(user__username=u).role for u, _ in logins} == set(Role.values)
     assert len(ctx.logins) == 7
@@ -60,7 +68,9 @@ def test_demo_password_signs_in_and_rerunning_resets(dak_lak: SimpleNamespace) -
     demo.build(_ctx())
     assert RoleAssignment.objects.filter(user__username="phantich").count() == 1
     client = Client()
-    response = client.post(reverse("accounts:login"), {"username": "thutruong.snv", "password": demo.DEMO_PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"username": "thutruong.snv", "password": demo.DEMO_PASSWORD}
+    )
     assert response.status_code == 302
 
 

@@ -27,7 +27,9 @@ def test_blank_or_malformed_paths_grant_nothing() -> None:
 
 @pytest.mark.django_db
 def test_a_unit_whose_path_was_never_filled_grants_nothing(tree: Tree) -> None:
-    unfilled = tree.units["p1"].__class__.objects.create(code="99", name="Chưa có path", level="province", structure="2025")
+    unfilled = tree.units["p1"].__class__.objects.create(
+        code="99", name="Chưa có path", level="province", structure="2025"
+    )
     user = make_user("orphan", Role.ANALYST, unit=unfilled)
     assert selectors.visible_agencies(user).count() == 0
     assert not can(user, selectors.VIEW_NONPUBLIC, tree.agencies["ubnd.c11"])
@@ -88,7 +90,9 @@ def test_can_on_rows_pointing_to_an_agency(tree: Tree) -> None:
 
 def test_unknown_action_is_an_error() -> None:
     with pytest.raises(ValueError):
-        scope_for(type("U", (), {"is_authenticated": True, "is_active": True, "is_superuser": False})(), "fly")
+        scope_for(
+            type("U", (), {"is_authenticated": True, "is_active": True, "is_superuser": False})(), "fly"
+        )
 
 
 @pytest.mark.django_db

@@ -9,7 +9,17 @@ from django.urls import reverse
 from tests.accounts.tree import Tree
 from thuocdo.accounts import selectors
 
-AGENCIES = ("ubnd.p1", "so.p1", "so.p1.chi-cuc", "ubnd.c11", "ubnd.c12", "ubnd.p2", "so.p2", "ubnd.c21", "ubnd.c22")
+AGENCIES = (
+    "ubnd.p1",
+    "so.p1",
+    "so.p1.chi-cuc",
+    "ubnd.c11",
+    "ubnd.c12",
+    "ubnd.p2",
+    "so.p2",
+    "ubnd.c21",
+    "ubnd.c22",
+)
 P1 = {"ubnd.p1", "so.p1", "so.p1.chi-cuc", "ubnd.c11", "ubnd.c12"}
 P2 = {"ubnd.p2", "so.p2", "so.p2.chi-cuc", "ubnd.c21", "ubnd.c22"}
 VISIBLE = {

@@ -19,14 +19,18 @@ def make_unit(code: str, name: str, level: str, parent: AdminUnit | None = None)
     return unit
 
 
-def make_agency(code: str, name: str, kind: str, unit: AdminUnit | None, parent: Agency | None = None) -> Agency:
+def make_agency(
+    code: str, name: str, kind: str, unit: AdminUnit | None, parent: Agency | None = None
+) -> Agency:
     agency = Agency.objects.create(code=code, name=name, kind=kind, admin_unit=unit, parent=parent)
     agency.path = f"{parent.path if parent else '/'}{agency.pk}/"
     agency.save(update_fields=["path"])
     return agency
 
 
-def make_user(username: str, role: str | None = None, *, unit: Any = None, agency: Any = None, **extra: Any) -> User:
+def make_user(
+    username: str, role: str | None = None, *, unit: Any = None, agency: Any = None, **extra: Any
+) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, full_name=username.title(), **extra)
     if role is not None:
         RoleAssignment.objects.create(user=user, role=role, unit=unit, agency=agency)

@@ -22,8 +22,14 @@ triggers = importlib.import_module("thuocdo.audit.migrations.0002_append_only_tr
 
 def _record(n: int) -> list[AuditEntry]:
     return [
-        record_change(actor="kiem-thu", action="ruleset.update", object_type="indices.ruleset", object_id=str(i),
-                      summary=f"Sửa bộ quy tắc {i}", data={"i": i})
+        record_change(
+            actor="kiem-thu",
+            action="ruleset.update",
+            object_type="indices.ruleset",
+            object_id=str(i),
+            summary=f"Sửa bộ quy tắc {i}",
+            data={"i": i},
+        )
         for i in range(1, n + 1)
     ]
 
@@ -70,16 +76,26 @@ def test_entries_chain_from_genesis() -> None:
 
 @pytest.mark.django_db
 def test_stored_data_hashes_the_same_after_the_database_round_trip() -> None:
-    record_change(action="config.update", data={
-        "tỷ lệ": 0.1, "lớn": 1e20, "nhỏ": 1.5e-7, "số": Decimal("12.50"), "ngày": date(2025, 7, 1),
-        "lồng": {"b": [1, 2.0, None, True], "a": "Đắk Lắk"}, 3: "khóa số",
-    })
+    record_change(
+        action="config.update",
+        data={
+            "tỷ lệ": 0.1,
+            "lớn": 1e20,
+            "nhỏ": 1.5e-7,
+            "số": Decimal("12.50"),
+            "ngày": date(2025, 7, 1),
+            "lồng": {"b": [1, 2.0, None, True], "a": "Đắk Lắk"},
+            3: "khóa số",
+        },
+    )
     assert "OK: 1 entries, chain intact" in _verify()
 
 
 @pytest.mark.django_db
 def test_long_fields_are_cut_to_their_columns_before_hashing() -> None:
-    record_change(action="x" * 200, object_type="t" * 200, object_id="9" * 200, summary="s" * 900, actor="a" * 300)
+    record_change(
+        action="x" * 200, object_type="t" * 200, object_id="9" * 200, summary="s" * 900, actor="a" * 300
+    )
     assert "OK: 1 entries" in _verify()
 
 
@@ -182,7 +198,12 @@ def test_actor_user_is_recorded_by_id_and_name() -> None:
 
     user = User.objects.create(username="ghi.nhan")
     entry = record_change(actor=user, action="config.update", obj=user)
-    assert (entry.actor_id, entry.actor, entry.object_type, entry.object_id) == (user.pk, "ghi.nhan", "accounts.user", str(user.pk))
+    assert (entry.actor_id, entry.actor, entry.object_type, entry.object_id) == (
+        user.pk,
+        "ghi.nhan",
+        "accounts.user",
+        str(user.pk),
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock exists on PostgreSQL only")
@@ -190,7 +211,9 @@ def test_actor_user_is_recorded_by_id_and_name() -> None:
 def test_postgres_takes_the_advisory_lock_and_chains_sequential_records() -> None:
     first = record_change(action="a")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 766001 AND granted")
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 766001 AND granted"
+        )
         assert cursor.fetchone()[0] == 1
     second = record_change(action="b")
     assert second.seq == first.seq + 1 and second.prev_hash == first.hash

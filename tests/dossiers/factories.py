@@ -34,10 +34,22 @@ def document(code: str = "H15.01-251001-0001", **changes: Any) -> dict[str, Any]
         "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí", "Gia": 8000}],
         "DuocThanhToanTrucTuyen": 1,
         "QuaTrinhXuLy": [
-            {"NguoiXuLy": "Trần Thị Bình", "PhongBanXuLy": "Bộ phận Một cửa", "NgayBatDau": "20251001080000",
-             "NgayKetThucTheoQuyDinh": "20251001170000", "ThoiDiemXuLy": "20251001090000", "TrangThai": "2"},
-            {"NguoiXuLy": "Lê Văn Cường", "PhongBanXuLy": "Phòng Tư pháp", "NgayBatDau": "20251001090000",
-             "NgayKetThucTheoQuyDinh": "20251003170000", "ThoiDiemXuLy": "20251003100000", "TrangThai": "9"},
+            {
+                "NguoiXuLy": "Trần Thị Bình",
+                "PhongBanXuLy": "Bộ phận Một cửa",
+                "NgayBatDau": "20251001080000",
+                "NgayKetThucTheoQuyDinh": "20251001170000",
+                "ThoiDiemXuLy": "20251001090000",
+                "TrangThai": "2",
+            },
+            {
+                "NguoiXuLy": "Lê Văn Cường",
+                "PhongBanXuLy": "Phòng Tư pháp",
+                "NgayBatDau": "20251001090000",
+                "NgayKetThucTheoQuyDinh": "20251003170000",
+                "ThoiDiemXuLy": "20251003100000",
+                "TrangThai": "9",
+            },
         ],
         "NgayCapNhat": "20251003150000",
     }
@@ -56,12 +68,18 @@ def state() -> dict[str, Any]:
     """Everything a reader could see of the stored dossiers, steps and tallies (ids and write times left out)."""
     dossiers = {
         row["code"]: row
-        for row in Dossier.objects.values(*[f.attname for f in Dossier._meta.concrete_fields if f.attname not in ("id", "updated_at")])
+        for row in Dossier.objects.values(
+            *[f.attname for f in Dossier._meta.concrete_fields if f.attname not in ("id", "updated_at")]
+        )
     }
-    steps = sorted(DossierStep.objects.values_list("dossier__code", "seq", "officer", "department", "acted_at"))
+    steps = sorted(
+        DossierStep.objects.values_list("dossier__code", "seq", "officer", "department", "acted_at")
+    )
     tallies = sorted(
         tuple(row)
-        for row in DossierTally.objects.values_list(*[f.attname for f in DossierTally._meta.concrete_fields if f.attname != "id"])
+        for row in DossierTally.objects.values_list(
+            *[f.attname for f in DossierTally._meta.concrete_fields if f.attname != "id"]
+        )
         if any(row[3:])
     )
     return {"dossiers": dossiers, "steps": steps, "tallies": tallies}

@@ -53,7 +53,9 @@ def test_a_batch_over_ten_thousand_documents_is_refused_whole(source_and_key):
 
 def test_a_body_that_is_not_a_batch_gets_a_clear_error(source_and_key):
     _, key = source_and_key
-    response = client.post("/batch", data=b"{not json", content_type="application/json", headers={"X-API-Key": key})
+    response = client.post(
+        "/batch", data=b"{not json", content_type="application/json", headers={"X-API-Key": key}
+    )
     assert response.status_code == 400 and "JSON" in response.json()["detail"]
     response = post("/batch", {"docs": []}, key)
     assert response.status_code == 400 and "documents" in response.json()["detail"]
@@ -74,8 +76,17 @@ def test_a_source_reads_back_its_own_dossiers_only(source_and_key):
 
 def test_events_are_accepted_once(source_and_key):
     _, key = source_and_key
-    post("/batch", {"documents": [document("A-1", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None,
-                                           NgayCapNhat="20251002090000")]}, key)
+    post(
+        "/batch",
+        {
+            "documents": [
+                document(
+                    "A-1", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayCapNhat="20251002090000"
+                )
+            ]
+        },
+        key,
+    )
     event = {"MaHoSo": "A-1", "TrangThai": 9, "ThoiDiem": "20251003100000"}
     first = post("/events", {"events": [event, event]}, key).json()
     assert (first["accepted"], first["duplicates"]) == (1, 1)
@@ -90,5 +101,9 @@ def test_the_openapi_document_describes_the_key_and_the_bodies():
     assert batch["security"] == [{"SourceKey": []}]
     assert "documents" in batch["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert {str(code) for code in batch["responses"]} >= {"200", "400", "413"}
-    assert schema["components"]["securitySchemes"]["SourceKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schema["components"]["securitySchemes"]["SourceKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+    }
     assert "/api/dossiers/events" in schema["paths"] and "/api/dossiers/{code}" in schema["paths"]

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from thuocdo.core.dossier import CSV_COLUMNS, flatten, parse_document
 from thuocdo.dossiers.models import Dossier, Quarantine, SourceSystem
-from thuocdo.dossiers.services import hash_key
+from thuocdo.dossiers.selectors import hash_key
 from thuocdo.shared.tabular import write_table
 
 from .factories import document
@@ -55,7 +55,7 @@ def test_json_array_import(tmp_path):
 def test_csv_import_with_list_fields_as_json_text(tmp_path):
     path = tmp_path / "hoso.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, restval="")
         writer.writeheader()
         writer.writerows(rows())
     run("import", str(path), "--no-progress")
@@ -66,7 +66,7 @@ def test_csv_import_with_list_fields_as_json_text(tmp_path):
 
 def test_xlsx_import(tmp_path):
     path = tmp_path / "hoso.xlsx"
-    path.write_bytes(write_table(CSV_COLUMNS, [[r[c] for c in CSV_COLUMNS] for r in rows()], "xlsx"))
+    path.write_bytes(write_table(CSV_COLUMNS, [[r.get(c, "") for c in CSV_COLUMNS] for r in rows()], "xlsx"))
     run("import", str(path), "--no-progress")
     assert Dossier.objects.count() == 3
     assert Dossier.objects.get(code="A-2").procedure_code == "2.000001"

@@ -44,7 +44,12 @@ def test_the_same_batch_twice_changes_nothing():
 def test_an_older_version_arriving_after_a_newer_one_is_ignored():
     newer = document("A-1", TrangThaiHoSo=10, NgayCapNhat="20251003150000")
     older = document(
-        "A-1", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayCapNhat="20251002090000", DanhSachGiayToKetQua=[]
+        "A-1",
+        TrangThaiHoSo=4,
+        NgayKetThucXuLy=None,
+        NgayTra=None,
+        NgayCapNhat="20251002090000",
+        DanhSachGiayToKetQua=[],
     )
     ingest(newer)
     after_newer = state()
@@ -78,8 +83,13 @@ def test_an_apology_letter_keeps_the_first_promised_date():
             "A-1",
             NgayHenTra="20251010170000",
             DanhSachHoSoBoSung=[
-                {"NgayBoSung": "20251005090000", "NgayTiepNhanBoSung": "20251005090000",
-                 "NgayHenTraTruoc": "20251006170000", "NgayHenTraMoi": "20251010170000", "TrangThaiBoSung": "1"}
+                {
+                    "NgayBoSung": "20251005090000",
+                    "NgayTiepNhanBoSung": "20251005090000",
+                    "NgayHenTraTruoc": "20251006170000",
+                    "NgayHenTraMoi": "20251010170000",
+                    "TrangThaiBoSung": "1",
+                }
             ],
         )
     )
@@ -93,7 +103,10 @@ def test_bad_records_are_rejected_by_field_and_quarantined_while_the_rest_is_sto
     del bad["MaTTHC"]
     report = ingest(document("A-1"), bad, document("A-3", NgayTiepNhan="2025-13-45"))
     assert report.accepted == 1
-    assert [(r.index, r.record, r.field) for r in report.rejected] == [(1, "A-2", "MaTTHC"), (2, "A-3", "NgayTiepNhan")]
+    assert [(r.index, r.record, r.field) for r in report.rejected] == [
+        (1, "A-2", "MaTTHC"),
+        (2, "A-3", "NgayTiepNhan"),
+    ]
     assert "documents[1]" in report.rejected[0].location
     quarantined = Quarantine.objects.order_by("id")
     assert [(q.record, q.errors[0]["field"], q.state) for q in quarantined] == [
@@ -109,7 +122,9 @@ def test_a_fixed_quarantined_record_replays_into_the_store():
     ingest(bad)
     item = Quarantine.objects.get()
     report = services.replay_quarantined(items=[item], now=NOW)
-    assert len(report.rejected) == 1 and Quarantine.objects.get().state == "open"  # still wrong: nothing stored
+    assert (
+        len(report.rejected) == 1 and Quarantine.objects.get().state == "open"
+    )  # still wrong: nothing stored
     assert not Dossier.objects.filter(code="A-2").exists()
     services.fix_quarantined(item=item, raw=services._ENCODE(document("A-2")).decode())
     report = services.replay_quarantined(items=[Quarantine.objects.get()], now=NOW)
@@ -131,7 +146,9 @@ def test_status_events_move_a_dossier_on_once_and_in_time_order():
     ingest(document("A-1", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayCapNhat="20251002090000"))
     finished = {"MaHoSo": "A-1", "TrangThai": 9, "ThoiDiem": "20251003100000"}
     returned = {"MaHoSo": "A-1", "TrangThai": 10, "ThoiDiem": "20251003150000"}
-    report = services.ingest_events(records=[("e0", returned), ("e1", finished)], source=None, batch="t", now=NOW)
+    report = services.ingest_events(
+        records=[("e0", returned), ("e1", finished)], source=None, batch="t", now=NOW
+    )
     assert report.accepted == 2
     stored = Dossier.objects.get(code="A-1")
     assert stored.status == 10
@@ -148,7 +165,10 @@ def test_status_events_move_a_dossier_on_once_and_in_time_order():
 
 def test_an_event_that_arrives_before_its_dossier_applies_when_the_dossier_lands():
     services.ingest_events(
-        records=[("e0", {"MaHoSo": "A-1", "TrangThai": 9, "ThoiDiem": "20251003100000"})], source=None, batch="t", now=NOW
+        records=[("e0", {"MaHoSo": "A-1", "TrangThai": 9, "ThoiDiem": "20251003100000"})],
+        source=None,
+        batch="t",
+        now=NOW,
     )
     ingest(document("A-1", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayCapNhat="20251002090000"))
     assert Dossier.objects.get(code="A-1").status == 9
@@ -158,7 +178,10 @@ def test_an_event_older_than_the_document_does_not_change_it():
     ingest(document("A-1"))
     before = state()
     services.ingest_events(
-        records=[("e0", {"MaHoSo": "A-1", "TrangThai": 4, "ThoiDiem": "20251002080000"})], source=None, batch="t", now=NOW
+        records=[("e0", {"MaHoSo": "A-1", "TrangThai": 4, "ThoiDiem": "20251002080000"})],
+        source=None,
+        batch="t",
+        now=NOW,
     )
     assert state()["dossiers"] == before["dossiers"]
 
@@ -166,7 +189,9 @@ def test_an_event_older_than_the_document_does_not_change_it():
 def test_bad_events_are_quarantined_naming_the_field():
     report = services.ingest_events(
         records=[("events[0]", {"MaHoSo": "A-1", "TrangThai": 42, "ThoiDiem": "20251003100000"})],
-        source=None, batch="t", now=NOW,
+        source=None,
+        batch="t",
+        now=NOW,
     )
     assert [(r.field, r.record) for r in report.rejected] == [("TrangThai", "A-1")]
     assert Quarantine.objects.get().kind == "event"
@@ -178,11 +203,27 @@ def _versions(code: str, n: int) -> list[dict]:
     for k in range(n):
         day = 2 + k
         if k == n - 1:
-            out.append(document(code, NgayCapNhat=f"202510{day:02d}180000", NgayKetThucXuLy=f"202510{day:02d}170000",
-                                NgayTra=f"202510{day:02d}175000", NgayHenTra="20251020170000"))
+            out.append(
+                document(
+                    code,
+                    NgayCapNhat=f"202510{day:02d}180000",
+                    NgayKetThucXuLy=f"202510{day:02d}170000",
+                    NgayTra=f"202510{day:02d}175000",
+                    NgayHenTra="20251020170000",
+                )
+            )
         else:
-            out.append(document(code, TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayHenTra="20251020170000",
-                                NgayCapNhat=f"202510{day:02d}090000", DonViXuLy=f"H15.0{k + 1}"))
+            out.append(
+                document(
+                    code,
+                    TrangThaiHoSo=4,
+                    NgayKetThucXuLy=None,
+                    NgayTra=None,
+                    NgayHenTra="20251020170000",
+                    NgayCapNhat=f"202510{day:02d}090000",
+                    DonViXuLy=f"H15.0{k + 1}",
+                )
+            )
     return out
 
 

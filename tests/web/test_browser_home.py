@@ -16,7 +16,9 @@ def open_home(page, live_server, path: str = "/"):  # type: ignore[no-untyped-de
     problems: list[str] = []
 
     def on_console(message):  # type: ignore[no-untyped-def]
-        if message.type == "error" and ("Refused to" in message.text or "violates" in message.text or "Failed to load" in message.text):
+        if message.type == "error" and (
+            "Refused to" in message.text or "violates" in message.text or "Failed to load" in message.text
+        ):
             problems.append(message.text)
 
     page.on("console", on_console)
@@ -30,7 +32,9 @@ def test_home_on_a_phone_fits_the_screen_and_passes_axe(page, live_server):
     problems = open_home(page, live_server)
 
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert widths[0] <= widths[1] == 360, f"horizontal scroll: content is {widths[0]}px wide on a 360px screen"
+    assert widths[0] <= widths[1] == 360, (
+        f"horizontal scroll: content is {widths[0]}px wide on a 360px screen"
+    )
     assert_accessible(page)
     assert problems == [], f"console errors (CSP violations?): {problems}"
 
@@ -72,7 +76,10 @@ def test_switching_to_english_and_back(page, live_server):
     page.get_by_role("button", name="English").click()
     page.wait_for_url(live_server.url + "/en/")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("h1").inner_text() == "The quality of public services, measured by the people who use them"
+    assert (
+        page.locator("h1").inner_text()
+        == "The quality of public services, measured by the people who use them"
+    )
     assert page.get_by_role("link", name="Skip to main content").count() == 1
 
     page.get_by_role("button", name="Tiếng Việt").click()
@@ -88,7 +95,9 @@ def test_tab_reaches_the_skip_link_first_and_it_moves_focus_to_main(page, live_s
     focused = page.evaluate("[document.activeElement.textContent.trim(), document.activeElement.className]")
     assert focused == ["Bỏ qua điều hướng", "skip-link"]
     box = page.locator(".skip-link").bounding_box()
-    assert box is not None and box["y"] >= 0 and box["height"] >= 44, f"skip link not visible when focused: {box}"
+    assert box is not None and box["y"] >= 0 and box["height"] >= 44, (
+        f"skip link not visible when focused: {box}"
+    )
 
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
@@ -130,7 +139,9 @@ def test_htmx_requests_carry_the_csrf_token(page, live_server):
         route.fulfill(status=200, body="")
 
     page.route("**/htmx-probe/", capture)
-    page.evaluate("htmx.ajax('POST', '/htmx-probe/', {target: '#main', swap: 'none'})")  # resolves once answered
+    page.evaluate(
+        "htmx.ajax('POST', '/htmx-probe/', {target: '#main', swap: 'none'})"
+    )  # resolves once answered
 
     token = page.locator("meta[name=csrf-token]").get_attribute("content")
     assert token
@@ -149,6 +160,8 @@ def test_home_on_a_desktop(page, live_server):
     assert len(boxes) == 7
     assert len({round(box["y"]) for box in boxes}) == 1, "desktop menu wraps onto several rows"
     cards = page.locator(".entry-card").all()
-    assert len({round(card.bounding_box()["y"]) for card in cards}) == 1, "the four entry cards should share a row"
+    assert len({round(card.bounding_box()["y"]) for card in cards}) == 1, (
+        "the four entry cards should share a row"
+    )
     assert_accessible(page)
     assert problems == []

@@ -11,7 +11,10 @@ from thuocdo.web import navigation
 @pytest.mark.django_db
 def test_menu_lists_the_public_sections_in_order(client):
     html = client.get("/").content.decode()
-    positions = [html.index(f">{label}</a>") for label in ("Trang chủ", "Xếp hạng", "Hài lòng", "Phản ánh", "Thủ tục", "Đơn vị", "Dữ liệu mở")]
+    positions = [
+        html.index(f">{label}</a>")
+        for label in ("Trang chủ", "Xếp hạng", "Hài lòng", "Phản ánh", "Thủ tục", "Đơn vị", "Dữ liệu mở")
+    ]
     assert positions == sorted(positions)
 
 
@@ -28,4 +31,3 @@ def test_sections_without_a_page_yet_fall_back_to_their_fixed_path_in_each_langu
     assert navigation.url_for("units") == "/don-vi/"
     with translation.override("en"):
         assert navigation.url_for("units") == "/en/don-vi/"
-

@@ -66,9 +66,9 @@ def test_vi_date_shows_day_month_year_in_the_province_time_zone():
 
 def test_figures_stay_vietnamese_on_english_pages():
     with translation.override("en"):
-        assert render("{{ a|percent }} {{ b|vi_number }} {{ c|vi_date }}", a=83.94, b=1234567, c=date(2025, 9, 5)) == (
-            "83,94% 1.234.567 05/09/2025"
-        )
+        assert render(
+            "{{ a|percent }} {{ b|vi_number }} {{ c|vi_date }}", a=83.94, b=1234567, c=date(2025, 9, 5)
+        ) == ("83,94% 1.234.567 05/09/2025")
 
 
 @pytest.mark.parametrize(
@@ -98,23 +98,29 @@ def test_band_badge_names_the_band_in_the_page_language():
 
 def test_interval_shows_estimate_and_margin():
     html = render('{% include "web/partials/interval.html" with value=v margin=m %}', v=83.94, m=1.2)
-    assert ">83,9%</span> <span class=\"interval-margin\">(±1,2)</span>" in html
+    assert '>83,9%</span> <span class="interval-margin">(±1,2)</span>' in html
     assert "sai số ±1,2 điểm phần trăm" in html
 
-    without_margin = render('{% include "web/partials/interval.html" with value=v margin=m %}', v=83.94, m=None)
+    without_margin = render(
+        '{% include "web/partials/interval.html" with value=v margin=m %}', v=83.94, m=None
+    )
     assert "83,9%" in without_margin and "±" not in without_margin
 
 
 def test_empty_state_has_a_default_message():
     assert "Chưa có dữ liệu." in render('{% include "web/partials/empty_state.html" %}')
-    custom = render('{% include "web/partials/empty_state.html" with message=m hint=h %}', m="Chưa có kỳ nào.", h="Gợi ý")
+    custom = render(
+        '{% include "web/partials/empty_state.html" with message=m hint=h %}', m="Chưa có kỳ nào.", h="Gợi ý"
+    )
     assert "Chưa có kỳ nào." in custom and "Gợi ý" in custom
 
 
 def test_pagination_keeps_filters_and_marks_the_current_page():
     request = RequestFactory().get("/don-vi/", {"q": "Buôn Ma Thuột", "page": "3"})
     page = Paginator(list(range(100)), 10).page(3)
-    html = Template('{% include "web/partials/pagination.html" %}').render(RequestContext(request, {"page_obj": page}))
+    html = Template('{% include "web/partials/pagination.html" %}').render(
+        RequestContext(request, {"page_obj": page})
+    )
 
     assert 'aria-current="page">3<' in html
     assert "?q=Bu%C3%B4n+Ma+Thu%E1%BB%99t&amp;page=4" in html

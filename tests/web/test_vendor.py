@@ -23,7 +23,13 @@ def test_every_vendored_file_matches_its_recorded_sha256():
 def test_pinned_major_versions_and_licences():
     packages = manifest()
     majors = {name: entry["version"].split(".")[0] for name, entry in packages.items()}
-    assert majors == {"htmx.org": "2", "echarts": "6", "axe-core": "4", "bootstrap": "5", "@fontsource/noto-sans": "5"}
+    assert majors == {
+        "htmx.org": "2",
+        "echarts": "6",
+        "axe-core": "4",
+        "bootstrap": "5",
+        "@fontsource/noto-sans": "5",
+    }
     assert packages["bootstrap"]["version"].startswith("5.3.")
     for entry in packages.values():
         assert any(name.rsplit("/", 1)[-1].startswith("LICENSE") for name in entry["files"]), entry["name"]

@@ -55,8 +55,12 @@ class BatchOut(Schema):
     accepted: int = Field(..., description="Records stored (new, or newer than the stored version).")
     duplicates: int = Field(..., description="Records identical to what is stored: nothing changed.")
     stale: int = Field(..., description="Records older than the stored version: ignored.")
-    rejected: list[RejectedOut] = Field(..., description="Invalid records, kept in quarantine for an operator.")
-    unknown_agencies: list[str] = Field(default_factory=list, description="DonViXuLy codes not in the agency list.")
+    rejected: list[RejectedOut] = Field(
+        ..., description="Invalid records, kept in quarantine for an operator."
+    )
+    unknown_agencies: list[str] = Field(
+        default_factory=list, description="DonViXuLy codes not in the agency list."
+    )
 
 
 class ErrorOut(Schema):
@@ -119,7 +123,12 @@ def _out(report: services.IngestReport) -> dict[str, Any]:
 
 
 def _schema(model: type[Schema]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 @router.post(
@@ -139,7 +148,9 @@ def post_batch(request: HttpRequest) -> Any:
     source: SourceSystem = request.auth  # type: ignore[attr-defined]
     now = timezone.now()
     records = [(f"documents[{i}]", obj) for i, obj in enumerate(items)]
-    report = services.ingest_documents(records=records, source=source, batch=f"api:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now)
+    report = services.ingest_documents(
+        records=records, source=source, batch=f"api:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now
+    )
     return _out(report)
 
 
@@ -157,7 +168,9 @@ def post_events(request: HttpRequest) -> Any:
     source: SourceSystem = request.auth  # type: ignore[attr-defined]
     now = timezone.now()
     records = [(f"events[{i}]", obj) for i, obj in enumerate(items)]
-    report = services.ingest_events(records=records, source=source, batch=f"api-events:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now)
+    report = services.ingest_events(
+        records=records, source=source, batch=f"api-events:{source.name}:{now:%Y%m%dT%H%M%S.%f}", now=now
+    )
     return _out(report)
 
 
@@ -182,11 +195,15 @@ def get_dossier(request: HttpRequest, code: str) -> Any:
         "timeliness": dossier.timeliness,
         "version": dossier.version,
         "steps": [
-            {"seq": s.seq, "officer": s.officer, "department": s.department, "started_at": s.started_at,
-             "due_at": s.due_at, "acted_at": s.acted_at}
+            {
+                "seq": s.seq,
+                "officer": s.officer,
+                "department": s.department,
+                "started_at": s.started_at,
+                "due_at": s.due_at,
+                "acted_at": s.acted_at,
+            }
             for s in selectors.steps_of(dossier=dossier)
         ],
         "document": msgspec.json.decode(dossier.raw),
     }
-
-

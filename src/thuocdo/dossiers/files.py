@@ -7,6 +7,7 @@ the others instead of stopping the import.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if suffix in FORMATS:
         return suffix
-    raise ValueError(f"{path.name}: không nhận ra định dạng «.{suffix}» (dùng .jsonl, .json, .csv, .xlsx hoặc .parquet)")
+    raise ValueError(
+        f"{path.name}: không nhận ra định dạng «.{suffix}» (dùng .jsonl, .json, .csv, .xlsx hoặc .parquet)"
+    )
 
 
 def open_source(path: Path, fmt: str | None = None) -> Source:
@@ -65,7 +68,9 @@ def open_source(path: Path, fmt: str | None = None) -> Source:
 
 def read_records(source: Source, *, progress: Any = None) -> Iterator[tuple[str, Any]]:
     """Yield (location, document) for every record of the file, in file order."""
-    reader = {"jsonl": _jsonl, "json": _json_array, "csv": _tabular, "xlsx": _tabular, "parquet": _parquet}[source.format]
+    reader = {"jsonl": _jsonl, "json": _json_array, "csv": _tabular, "xlsx": _tabular, "parquet": _parquet}[
+        source.format
+    ]
     yield from reader(source, progress)
 
 
@@ -82,7 +87,12 @@ def _jsonl(source: Source, progress: Any) -> Iterator[tuple[str, Any]]:
             try:
                 yield location, decode(line)
             except msgspec.DecodeError as exc:
-                yield location, Unreadable(line.decode("utf-8", "replace").strip(), f"dòng không phải JSON hợp lệ: {exc}")
+                yield (
+                    location,
+                    Unreadable(
+                        line.decode("utf-8", "replace").strip(), f"dòng không phải JSON hợp lệ: {exc}"
+                    ),
+                )
 
 
 def _json_array(source: Source, progress: Any) -> Iterator[tuple[str, Any]]:
@@ -94,7 +104,7 @@ def _json_array(source: Source, progress: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(items, dict) and isinstance(items.get("documents"), list):
         items = items["documents"]
     if not isinstance(items, list):
-        raise ValueError(f"{name}: cần một mảng JSON các hồ sơ (hoặc {{\"documents\": [...]}})")
+        raise ValueError(f'{name}: cần một mảng JSON các hồ sơ (hoặc {{"documents": [...]}})')
     if progress is not None:
         progress.total = len(items)
     for index, item in enumerate(items, start=1):
@@ -110,10 +120,9 @@ def document_from_row(values: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "" or not key:
             continue
         if key in LIST_FIELDS and isinstance(value, str):
-            try:
+            # Text that is not JSON stays text: the parser then reports the field by name.
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass  # left as text: the parser reports the field by name
         doc[key] = value
     return doc
 

@@ -62,20 +62,37 @@ class Dossier(models.Model):
     code = models.CharField(_("mã hồ sơ"), max_length=60, unique=True)
     # Fewer indexes make bulk ingestion faster; reads go through code, agency_code and the dates.
     source = models.ForeignKey(
-        SourceSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="dossiers",
-        verbose_name=_("hệ thống nguồn"), db_index=False,
+        SourceSystem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("hệ thống nguồn"),
+        db_index=False,
     )
     procedure_code = models.CharField(_("mã thủ tục"), max_length=40)
     procedure = models.ForeignKey(
-        "catalog.Procedure", null=True, blank=True, on_delete=models.SET_NULL, related_name="dossiers",
-        verbose_name=_("thủ tục"), db_constraint=False, db_index=False,
+        "catalog.Procedure",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dossiers",
+        verbose_name=_("thủ tục"),
+        db_constraint=False,
+        db_index=False,
     )
     field_code = models.CharField(_("mã lĩnh vực"), max_length=40, blank=True)
     # Unknown agency codes are kept (and reported) rather than refused: the agency list may lag the one-stop system.
     agency_code = models.CharField(_("mã đơn vị xử lý"), max_length=60)
     agency = models.ForeignKey(
-        "units.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="dossiers",
-        verbose_name=_("đơn vị xử lý"), db_constraint=False, db_index=False,
+        "units.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dossiers",
+        verbose_name=_("đơn vị xử lý"),
+        db_constraint=False,
+        db_index=False,
     )
     channel = models.PositiveSmallIntegerField(_("kênh thực hiện"), choices=Channel.choices)
     status = models.PositiveSmallIntegerField(_("trạng thái"), choices=Status.choices)
@@ -147,7 +164,9 @@ class DossierEvent(models.Model):
     dossier_code = models.CharField(_("mã hồ sơ"), max_length=60)
     status = models.PositiveSmallIntegerField(_("trạng thái"), choices=Status.choices)
     at = models.DateTimeField(_("thời điểm"))
-    source = models.ForeignKey(SourceSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(
+        SourceSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     raw = models.TextField(_("sự kiện gốc (JSON)"))
     received_at = models.DateTimeField(_("nhận lúc"))
 
@@ -212,7 +231,11 @@ class Quarantine(models.Model):
         DISCARDED = "discarded", _("Đã loại bỏ")
 
     source = models.ForeignKey(
-        SourceSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="quarantined",
+        SourceSystem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="quarantined",
         verbose_name=_("hệ thống nguồn"),
     )
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.DOCUMENT)
@@ -221,7 +244,9 @@ class Quarantine(models.Model):
     record = models.CharField(_("bản ghi"), max_length=120, blank=True, help_text=_("mã hồ sơ nếu đọc được"))
     raw = models.TextField(_("bản ghi gốc (JSON)"))
     errors = models.JSONField(_("lỗi"), default=list)
-    state = models.CharField(_("tình trạng"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    state = models.CharField(
+        _("tình trạng"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True
+    )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
 from thuocdo.dossiers.models import Dossier, DossierStep, Quarantine, SourceSystem
-from thuocdo.dossiers.services import hash_key
+
+
+def hash_key(key: str) -> str:
+    """The SHA-256 of an API key, as stored."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def source_for_key(*, key: str) -> SourceSystem | None:

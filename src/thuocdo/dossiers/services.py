@@ -32,11 +32,19 @@ from django.conf import settings
 from django.db import connection
 
 from thuocdo.audit.services import record_change
+from thuocdo.core.dossier import (
+    VN_TZ,
+    DossierError,
+    Status,
+    format_timestamp,
+    parse_document,
+    parse_timestamp,
+)
 from thuocdo.core.dossier import Dossier as ParsedDossier
-from thuocdo.core.dossier import VN_TZ, DossierError, Status, format_timestamp, parse_document, parse_timestamp
 from thuocdo.core.timeliness import Category, classify, original_due
 from thuocdo.dossiers.files import Unreadable
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
+from thuocdo.dossiers.selectors import hash_key
 
 _ENCODE = msgspec.json.Encoder(order="sorted").encode
 _DECODE = msgspec.json.decode
@@ -46,15 +54,53 @@ MAX_BATCH = 10_000
 
 # Column order of the bulk upsert; the row built by _candidate() follows it.
 COLUMNS = (
-    "code", "source_id", "procedure_code", "procedure_id", "field_code", "agency_code", "agency_id",
-    "channel", "status", "status_at", "received_at", "due_at", "original_due_at", "finished_at",
-    "returned_at", "supplement_count", "supplement_wait_s", "online_payment", "fee_vnd", "has_e_result",
-    "digitised", "reused", "from_personal_store", "vneid", "population_db", "timeliness", "version",
-    "content_hash", "raw", "updated_at",
+    "code",
+    "source_id",
+    "procedure_code",
+    "procedure_id",
+    "field_code",
+    "agency_code",
+    "agency_id",
+    "channel",
+    "status",
+    "status_at",
+    "received_at",
+    "due_at",
+    "original_due_at",
+    "finished_at",
+    "returned_at",
+    "supplement_count",
+    "supplement_wait_s",
+    "online_payment",
+    "fee_vnd",
+    "has_e_result",
+    "digitised",
+    "reused",
+    "from_personal_store",
+    "vneid",
+    "population_db",
+    "timeliness",
+    "version",
+    "content_hash",
+    "raw",
+    "updated_at",
 )
 TALLY_METRICS = (
-    "received", "online", "postal", "finished", "early", "on_time", "late", "not_counted", "online_paid", "fee_bearing",
-    "e_result", "digitised", "reused", "personal_store", "population_data",
+    "received",
+    "online",
+    "postal",
+    "finished",
+    "early",
+    "on_time",
+    "late",
+    "not_counted",
+    "online_paid",
+    "fee_bearing",
+    "e_result",
+    "digitised",
+    "reused",
+    "personal_store",
+    "population_data",
 )
 
 
@@ -108,16 +154,13 @@ class Event:
 # Source systems and their keys
 
 
-def hash_key(key: str) -> str:
-    """The SHA-256 of an API key, as stored."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_source(*, name: str, actor: Any = None) -> tuple[SourceSystem, str]:
     """Register a source system; return it with its new API key (shown once, stored only as a hash)."""
     key = "td_" + secrets.token_urlsafe(32)
     source = SourceSystem.objects.create(name=name, key_hash=hash_key(key), key_prefix=key[:10])
-    record_change(actor=actor, action="dossiers.source.create", obj=source, data={"key_prefix": source.key_prefix})
+    record_change(
+        actor=actor, action="dossiers.source.create", obj=source, data={"key_prefix": source.key_prefix}
+    )
     return source, key
 
 
@@ -127,7 +170,9 @@ def rotate_source_key(*, source: SourceSystem, actor: Any = None) -> str:
     source.key_hash = hash_key(key)
     source.key_prefix = key[:10]
     source.save(update_fields=["key_hash", "key_prefix"])
-    record_change(actor=actor, action="dossiers.source.rotate_key", obj=source, data={"key_prefix": source.key_prefix})
+    record_change(
+        actor=actor, action="dossiers.source.rotate_key", obj=source, data={"key_prefix": source.key_prefix}
+    )
     return key
 
 
@@ -236,7 +281,9 @@ def prepare_documents(
                 continue
             if held is not None:
                 report.stale += 1
-            best[parsed.code] = _candidate(parsed, raw.decode(), key, source_id=source_id, now=stamp, lookups=lookups, dt=dt)
+            best[parsed.code] = _candidate(
+                parsed, raw.decode(), key, source_id=source_id, now=stamp, lookups=lookups, dt=dt
+            )
     report.rejected = [r for r, _ in bad]
     return Prepared(report, best, bad)
 
@@ -252,10 +299,15 @@ def ingest_documents(
 ) -> IngestReport:
     """Store a batch of (location, document) pairs; bad ones go to quarantine. The caller commits."""
     prepared = prepare_documents(
-        records, lookups=lookups or load_lookups(), vendor=connection.vendor,
-        source_id=source.pk if source is not None else None, now=now,
+        records,
+        lookups=lookups or load_lookups(),
+        vendor=connection.vendor,
+        source_id=source.pk if source is not None else None,
+        now=now,
     )
-    return store_prepared(prepared, source=source, batch=batch, now=now, lookups=lookups, quarantine=quarantine)
+    return store_prepared(
+        prepared, source=source, batch=batch, now=now, lookups=lookups, quarantine=quarantine
+    )
 
 
 def store_prepared(
@@ -287,7 +339,14 @@ def store_prepared(
     report.accepted = len(changed)
     if changed:
         with _collector_paused():
-            _write(changed, existed=stored, source=source, now=now, lookups=lookups or load_lookups(), report=report)
+            _write(
+                changed,
+                existed=stored,
+                source=source,
+                now=now,
+                lookups=lookups or load_lookups(),
+                report=report,
+            )
     return report
 
 
@@ -314,7 +373,7 @@ def _stored_keys(codes: Sequence[str]) -> dict[str, tuple[int, str]]:
     with connection.cursor() as cursor:
         for chunk in _chunks(codes):
             cursor.execute(
-                f"SELECT code, version, content_hash FROM {table} WHERE code IN ({', '.join(['%s'] * len(chunk))})",
+                f"SELECT code, version, content_hash FROM {table} WHERE code IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608 - table and column names only; values are bound
                 list(chunk),
             )
             out.update((code, (version, content_hash)) for code, version, content_hash in cursor.fetchall())
@@ -345,7 +404,14 @@ def _step_status(value: str) -> int | None:
 
 
 def _candidate(
-    d: ParsedDossier, raw: str, key: tuple[int, str], *, source_id: int | None, now: Any, lookups: Lookups, dt: Any
+    d: ParsedDossier,
+    raw: str,
+    key: tuple[int, str],
+    *,
+    source_id: int | None,
+    now: Any,
+    lookups: Lookups,
+    dt: Any,
 ) -> Candidate:
     documents = d.documents
     digitised = d.has_digitised_component or any(t.digitised for t in documents)
@@ -360,15 +426,48 @@ def _candidate(
         if s.completed_at is not None:
             wait += int((s.completed_at - s.requested_at).total_seconds())
     row = (
-        d.code, source_id, d.procedure_code, lookups.procedures.get(d.procedure_code), d.field_code[:40],
-        d.agency_code, lookups.agencies.get(d.agency_code), int(d.channel), int(d.status), dt(d.version_at),
-        dt(d.received_at), dt(d.due_at), dt(original_due(d, None)[0]), dt(d.finished_at), dt(d.returned_at),
-        len(d.supplements), wait, d.online_payment, fee, e_result, digitised, reused, from_store, d.vneid_verified,
-        population, verdict, key[0], key[1], raw, now,
+        d.code,
+        source_id,
+        d.procedure_code,
+        lookups.procedures.get(d.procedure_code),
+        d.field_code[:40],
+        d.agency_code,
+        lookups.agencies.get(d.agency_code),
+        int(d.channel),
+        int(d.status),
+        dt(d.version_at),
+        dt(d.received_at),
+        dt(d.due_at),
+        dt(original_due(d, None)[0]),
+        dt(d.finished_at),
+        dt(d.returned_at),
+        len(d.supplements),
+        wait,
+        d.online_payment,
+        fee,
+        e_result,
+        digitised,
+        reused,
+        from_store,
+        d.vneid_verified,
+        population,
+        verdict,
+        key[0],
+        key[1],
+        raw,
+        now,
     )
     steps = [
-        (seq, s.handler[:150], s.title[:150], s.department[:200], _step_status(s.status), dt(s.started_at),
-         dt(s.due_at), dt(s.at))
+        (
+            seq,
+            s.handler[:150],
+            s.title[:150],
+            s.department[:200],
+            _step_status(s.status),
+            dt(s.started_at),
+            dt(s.due_at),
+            dt(s.at),
+        )
         for seq, s in enumerate(d.steps, start=1)
     ]
     month = d.received_at.astimezone(VN_TZ).date().replace(day=1)
@@ -376,10 +475,21 @@ def _candidate(
     tally = (
         (d.agency_code, d.procedure_code, month),
         (
-            1, int(channel == 2), int(channel == 3), int(d.status in ENDED), int(verdict == "early"),
-            int(verdict == "on_time"), int(verdict == "late"), int(verdict == "not_counted"),
-            int(d.online_payment in (1, 2)), int(fee > 0), int(e_result), int(digitised), int(reused),
-            int(from_store), int(population),
+            1,
+            int(channel == 2),
+            int(channel == 3),
+            int(d.status in ENDED),
+            int(verdict == "early"),
+            int(verdict == "on_time"),
+            int(verdict == "late"),
+            int(verdict == "not_counted"),
+            int(d.online_payment in (1, 2)),
+            int(fee > 0),
+            int(e_result),
+            int(digitised),
+            int(reused),
+            int(from_store),
+            int(population),
         ),
     )
     return Candidate(key, row, steps, tally)
@@ -390,7 +500,7 @@ def _upsert_sql(placeholder: str) -> str:
     values = ", ".join([placeholder] * len(COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "code")
     return (
-        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({values}) "
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({values}) "  # noqa: S608 - table and column names only; values are bound
         f"ON CONFLICT (code) DO UPDATE SET {updates} "
         f"WHERE {table}.version < excluded.version "
         f"OR ({table}.version = excluded.version AND {table}.content_hash < excluded.content_hash)"
@@ -420,7 +530,10 @@ def _write(
     # Events may arrive before their dossier: they wait in DossierEvent and apply when it lands.
     events = _events_for(codes) if DossierEvent.objects.exists() else {}
     if events:
-        changed = [_with_events(c, events.get(c.row[0]), source=source, now=now, lookups=lookups, dt=dt) for c in changed]
+        changed = [
+            _with_events(c, events.get(c.row[0]), source=source, now=now, lookups=lookups, dt=dt)
+            for c in changed
+        ]
     deltas: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     replaced = [c for c in codes if c in existed]
     if replaced:
@@ -438,11 +551,14 @@ def _write(
         ids = _ids(cursor, mark, codes)
         step_table = DossierStep._meta.db_table
         for chunk in _chunks([ids[c] for c in replaced]):
-            cursor.execute(f"DELETE FROM {step_table} WHERE dossier_id IN ({', '.join([mark] * len(chunk))})", list(chunk))
+            cursor.execute(
+                f"DELETE FROM {step_table} WHERE dossier_id IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - table and column names only; values are bound
+                list(chunk),
+            )
         steps = [(ids[c.row[0]], *step) for c in changed for step in c.steps]
         if steps:
             cursor.executemany(
-                f"INSERT INTO {step_table} (dossier_id, seq, officer, title, department, status, started_at, due_at, "
+                f"INSERT INTO {step_table} (dossier_id, seq, officer, title, department, status, started_at, due_at, "  # noqa: S608 - table and column names only; values are bound
                 f"acted_at) VALUES ({', '.join([mark] * 9)})",
                 steps,
             )
@@ -452,7 +568,13 @@ def _write(
 
 
 def _with_events(
-    c: Candidate, events: Sequence[Event] | None, *, source: SourceSystem | None, now: Any, lookups: Lookups, dt: Any
+    c: Candidate,
+    events: Sequence[Event] | None,
+    *,
+    source: SourceSystem | None,
+    now: Any,
+    lookups: Lookups,
+    dt: Any,
 ) -> Candidate:
     if not events:
         return c
@@ -467,7 +589,10 @@ def _ids(cursor: Any, mark: str, codes: Sequence[str]) -> dict[str, int]:
     table = Dossier._meta.db_table
     out: dict[str, int] = {}
     for chunk in _chunks(codes):
-        cursor.execute(f"SELECT code, id FROM {table} WHERE code IN ({', '.join([mark] * len(chunk))})", list(chunk))
+        cursor.execute(
+            f"SELECT code, id FROM {table} WHERE code IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - names only; values are bound
+            list(chunk),
+        )
         out.update(cursor.fetchall())
     return out
 
@@ -480,13 +605,20 @@ def _stored_contributions(codes: Sequence[str]) -> list[tuple[tuple[str, str, da
     for chunk in _chunks(codes):
         for code, raw in Dossier.objects.filter(code__in=chunk).values_list("code", "raw"):
             parsed = _apply_events(parse_document(_DECODE(raw), record=code), events.get(code, ()))
-            out.append(_candidate(parsed, raw, (0, ""), source_id=None, now=None, lookups=lookups, dt=_identity).tally)
+            out.append(
+                _candidate(
+                    parsed, raw, (0, ""), source_id=None, now=None, lookups=lookups, dt=_identity
+                ).tally
+            )
     return out
 
 
 def _add(
-    deltas: dict[tuple[str, str, date], list[int]], key: tuple[str, str, date], values: tuple[int, ...],
-    *, sign: int = 1,
+    deltas: dict[tuple[str, str, date], list[int]],
+    key: tuple[str, str, date],
+    values: tuple[int, ...],
+    *,
+    sign: int = 1,
 ) -> None:
     bucket = deltas[key]
     for i, v in enumerate(values):
@@ -503,7 +635,7 @@ def _apply_tally(cursor: Any, mark: str, deltas: Mapping[tuple[str, str, date], 
     names = ("agency_code", "procedure_code", "month", *TALLY_METRICS)
     sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in TALLY_METRICS)
     cursor.executemany(
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "  # noqa: S608 - table and column names only; values are bound
         f"ON CONFLICT (agency_code, procedure_code, month) DO UPDATE SET {sets}",
         rows,
     )
@@ -535,8 +667,12 @@ def _apply_events(d: ParsedDossier, events: Iterable[Event]) -> ParsedDossier:
     return replace(
         d,
         status=Status(latest.status),
-        finished_at=min([*finished, d.finished_at] if d.finished_at else finished) if finished else d.finished_at,
-        returned_at=min([*returned, d.returned_at] if d.returned_at else returned) if returned else d.returned_at,
+        finished_at=min([*finished, d.finished_at] if d.finished_at else finished)
+        if finished
+        else d.finished_at,
+        returned_at=min([*returned, d.returned_at] if d.returned_at else returned)
+        if returned
+        else d.returned_at,
         updated_at=latest.at,
     )
 
@@ -564,7 +700,11 @@ def parse_event(obj: Any, *, record: str) -> Event:
 
 
 def ingest_events(
-    *, records: Sequence[tuple[str, Any]], source: SourceSystem | None, batch: str, now: datetime,
+    *,
+    records: Sequence[tuple[str, Any]],
+    source: SourceSystem | None,
+    batch: str,
+    now: datetime,
     quarantine: bool = True,
 ) -> IngestReport:
     """Store status events once each and move the stored dossiers on; events for unknown dossiers wait for them."""
@@ -596,8 +736,17 @@ def ingest_events(
     if not new:
         return report
     DossierEvent.objects.bulk_create(
-        [DossierEvent(dossier_code=e.code, status=e.status, at=e.at, source=source, raw=_ENCODE(obj).decode(),
-                      received_at=now) for e, obj in new]
+        [
+            DossierEvent(
+                dossier_code=e.code,
+                status=e.status,
+                at=e.at,
+                source=source,
+                raw=_ENCODE(obj).decode(),
+                received_at=now,
+            )
+            for e, obj in new
+        ]
     )
     report.accepted = len(new)
     _reapply_events(sorted({e.code for e, _ in new}), prior=prior, now=now)
@@ -617,10 +766,22 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
     for code, raw in stored:
         base = parse_document(_DECODE(raw), record=code)
         before = _candidate(
-            _apply_events(base, prior.get(code, ())), raw, (0, ""), source_id=None, now=None, lookups=lookups, dt=dt
+            _apply_events(base, prior.get(code, ())),
+            raw,
+            (0, ""),
+            source_id=None,
+            now=None,
+            lookups=lookups,
+            dt=dt,
         )
         after = _candidate(
-            _apply_events(base, events.get(code, ())), raw, (0, ""), source_id=None, now=None, lookups=lookups, dt=dt
+            _apply_events(base, events.get(code, ())),
+            raw,
+            (0, ""),
+            source_id=None,
+            now=None,
+            lookups=lookups,
+            dt=dt,
         )
         _add(deltas, *before.tally, sign=-1)
         _add(deltas, *after.tally)
@@ -630,7 +791,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
     cursor, mark = _raw_cursor()
     try:
         cursor.executemany(
-            f"UPDATE {Dossier._meta.db_table} SET status = {mark}, status_at = {mark}, finished_at = {mark}, "
+            f"UPDATE {Dossier._meta.db_table} SET status = {mark}, status_at = {mark}, finished_at = {mark}, "  # noqa: S608 - table and column names only; values are bound
             f"returned_at = {mark}, timeliness = {mark}, updated_at = {mark} WHERE code = {mark}",
             updates,
         )
@@ -643,7 +804,9 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
 # Quarantine
 
 
-def _quarantine(bad: Sequence[tuple[Rejection, Any]], *, source: SourceSystem | None, batch: str, kind: str) -> None:
+def _quarantine(
+    bad: Sequence[tuple[Rejection, Any]], *, source: SourceSystem | None, batch: str, kind: str
+) -> None:
     Quarantine.objects.bulk_create(
         [
             Quarantine(
@@ -684,15 +847,25 @@ def replay_quarantined(*, items: Iterable[Quarantine], now: datetime, actor: Any
             total.rejected.append(Rejection(0, location, item.record, "-", f"JSON không hợp lệ: {exc}"))
             continue
         ingest = ingest_events if item.kind == Quarantine.Kind.EVENT else ingest_documents
-        report = ingest(records=[(location, obj)], source=item.source, batch=f"replay-{item.pk}", now=now, quarantine=False)
+        report = ingest(
+            records=[(location, obj)],
+            source=item.source,
+            batch=f"replay-{item.pk}",
+            now=now,
+            quarantine=False,
+        )
         total.add(report)
         if report.rejected:
-            item.errors = [{"record": r.where, "field": r.field, "message": r.message} for r in report.rejected]
+            item.errors = [
+                {"record": r.where, "field": r.field, "message": r.message} for r in report.rejected
+            ]
             item.save(update_fields=["errors", "updated_at"])
         else:
             item.state = Quarantine.State.REPLAYED
             item.save(update_fields=["state", "updated_at"])
-            record_change(actor=actor, action="dossiers.quarantine.replay", obj=item, data={"record": item.record})
+            record_change(
+                actor=actor, action="dossiers.quarantine.replay", obj=item, data={"record": item.record}
+            )
     return total
 
 

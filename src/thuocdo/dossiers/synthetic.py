@@ -9,17 +9,31 @@ apology letter with a new promised date. No Django, no clock: `start` and `rng` 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from thuocdo.core.dossier import VN_TZ, format_timestamp
 
-DEFAULT_AGENCIES = tuple(f"H15.{n:02d}" for n in range(1, 15)) + tuple(f"H15.66.{n:03d}" for n in range(1, 103))
-DEFAULT_PROCEDURES = tuple(f"1.{n:06d}" for n in range(1000, 1120)) + tuple(f"2.{n:06d}" for n in range(2000, 2040))
+DEFAULT_AGENCIES = tuple(f"H15.{n:02d}" for n in range(1, 15)) + tuple(
+    f"H15.66.{n:03d}" for n in range(1, 103)
+)
+DEFAULT_PROCEDURES = tuple(f"1.{n:06d}" for n in range(1000, 1120)) + tuple(
+    f"2.{n:06d}" for n in range(2000, 2040)
+)
 OFFICERS = (
-    "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Huỳnh Thị Giang",
-    "Võ Văn Hải", "Đặng Thị Hoa", "Bùi Văn Khánh", "Đỗ Thị Lan", "Hồ Văn Minh", "Ngô Thị Ngọc",
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Văn Cường",
+    "Phạm Thị Dung",
+    "Hoàng Văn Em",
+    "Huỳnh Thị Giang",
+    "Võ Văn Hải",
+    "Đặng Thị Hoa",
+    "Bùi Văn Khánh",
+    "Đỗ Thị Lan",
+    "Hồ Văn Minh",
+    "Ngô Thị Ngọc",
 )
 DEPARTMENTS = ("Bộ phận Một cửa", "Phòng Chuyên môn", "Lãnh đạo đơn vị", "Văn thư")
 COMPONENTS = ("Tờ khai", "Giấy tờ tùy thân", "Giấy chứng nhận", "Bản vẽ", "Văn bản ủy quyền")
@@ -32,11 +46,18 @@ def _stamp(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def _procedure_for(rng: random.Random, agency: str, procedures: Sequence[str]) -> str:
+def _procedure_for(
+    rng: random.Random,
+    agency: str,
+    procedures: Sequence[str],
+    assignments: Mapping[str, Sequence[str]] | None,
+) -> str:
     # Each agency handles a handful of procedures, a few of them most of the time (as in real registers).
-    offset = sum(map(ord, agency)) % len(procedures)
-    own = [procedures[(offset + k * 7) % len(procedures)] for k in range(12)]
-    return rng.choices(own, _ZIPF)[0]
+    own = list((assignments or {}).get(agency, ()))[:12]
+    if not own:
+        offset = sum(map(ord, agency)) % len(procedures)
+        own = [procedures[(offset + k * 7) % len(procedures)] for k in range(12)]
+    return rng.choices(own, _ZIPF[: len(own)])[0]
 
 
 _ZIPF = [1 / (k + 1) for k in range(12)]
@@ -50,11 +71,14 @@ def make_document(
     days: int = 365,
     agencies: Sequence[str] = DEFAULT_AGENCIES,
     procedures: Sequence[str] = DEFAULT_PROCEDURES,
+    assignments: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """One document received within `days` after `start` (an aware datetime)."""
+    """One document received within `days` after `start` (an aware datetime); `assignments` maps agency → procedures."""
     agency = rng.choice(agencies)
-    procedure = _procedure_for(rng, agency, procedures)
-    received = start + timedelta(days=rng.randrange(days), hours=rng.randrange(7, 17), minutes=rng.randrange(60))
+    procedure = _procedure_for(rng, agency, procedures, assignments)
+    received = start + timedelta(
+        days=rng.randrange(days), hours=rng.randrange(7, 17), minutes=rng.randrange(60)
+    )
     received = received.astimezone(VN_TZ)
     limit_days = rng.choice((1, 3, 5, 7, 10, 15, 20))
     due = received + timedelta(days=limit_days)
@@ -68,15 +92,24 @@ def make_document(
         asked = received + timedelta(hours=rng.randrange(1, 24))
         done = None if status == 5 else asked + timedelta(hours=rng.randrange(4, 72))
         supplements.append(
-            {"NgayBoSung": _stamp(asked), "NgayTiepNhanBoSung": _stamp(done), "TrangThaiBoSung": "1" if done else "0",
-             "NoiDungBoSung": "Bổ sung bản sao giấy tờ"}
+            {
+                "NgayBoSung": _stamp(asked),
+                "NgayTiepNhanBoSung": _stamp(done),
+                "TrangThaiBoSung": "1" if done else "0",
+                "NoiDungBoSung": "Bổ sung bản sao giấy tờ",
+            }
         )
     if finished is not None and finished > due and rng.random() < 0.5:
         new_due = due + timedelta(days=rng.randrange(1, 5))
         supplements.append(
-            {"NgayBoSung": _stamp(due - timedelta(hours=20)), "NgayTiepNhanBoSung": _stamp(due - timedelta(hours=20)),
-             "NgayHenTraTruoc": _stamp(due), "NgayHenTraMoi": _stamp(new_due), "TrangThaiBoSung": "1",
-             "NoiDungBoSung": "Phiếu xin lỗi và hẹn lại ngày trả kết quả"}
+            {
+                "NgayBoSung": _stamp(due - timedelta(hours=20)),
+                "NgayTiepNhanBoSung": _stamp(due - timedelta(hours=20)),
+                "NgayHenTraTruoc": _stamp(due),
+                "NgayHenTraMoi": _stamp(new_due),
+                "TrangThaiBoSung": "1",
+                "NoiDungBoSung": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+            }
         )
     n_steps = rng.randrange(3, 7)
     end = finished or received + timedelta(hours=rng.randrange(1, limit_days * 24))
@@ -129,7 +162,9 @@ def make_document(
             if finished is not None and rng.random() < 0.7
             else []
         ),
-        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí", "Gia": rng.choice((10000, 20000, 50000, 100000))}] if fee else [],
+        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí", "Gia": rng.choice((10000, 20000, 50000, 100000))}]
+        if fee
+        else [],
         "DuocThanhToanTrucTuyen": (rng.choice((1, 2)) if online and rng.random() < 0.6 else 0) if fee else 0,
         "HoSoCoThanhPhanSoHoa": int(online or rng.random() < 0.5),
         "TaiKhoanDuocXacThucVoiVNeID": int(online and rng.random() < 0.7),
@@ -142,7 +177,7 @@ def generate(
     n: int, *, seed: int = 766, start: datetime | None = None, days: int = 365, first_seq: int = 1
 ) -> Iterator[dict[str, Any]]:
     """`n` documents from a seeded generator (the same seed always gives the same documents)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     origin = start or datetime(2025, 7, 1, tzinfo=VN_TZ)
     for i in range(n):
         yield make_document(rng, seq=first_seq + i, start=origin, days=days)

@@ -33,7 +33,7 @@ class RowError:
         return f"{where}: {self.message}"
 
 
-class ImportFailed(Exception):  # noqa: N818 - reads as a sentence at the call site
+class ImportFailed(Exception):
     """Raised with every problem found; nothing was written."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:

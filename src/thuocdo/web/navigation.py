@@ -35,7 +35,7 @@ SECTIONS = (
     Section("satisfaction", _("Hài lòng"), ("publication:satisfaction", "surveys:results")),
     Section("feedback", _("Phản ánh"), ("feedback:index", "feedback:submit")),
     Section("procedures", _("Thủ tục"), ("catalog:index", "catalog:procedure_list"), "thu-tuc/"),
-    Section("units", _("Đơn vị"), ("units:index", "units:agency_list"), "don-vi/"),
+    Section("units", _("Đơn vị"), ("units:index", "units:search"), "don-vi/"),
     Section("open_data", _("Dữ liệu mở"), ("publication:open_data", "publication:datasets")),
 )
 _BY_KEY = {section.key: section for section in SECTIONS}

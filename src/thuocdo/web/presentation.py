@@ -76,7 +76,13 @@ BANDS = (
     Band("average", _("Trung bình"), "band-average"),
     Band("weak", _("Yếu"), "band-weak"),
 )
-_VIETNAMESE_SLUGS = {"xuat-sac": "excellent", "tot": "good", "kha": "fair", "trung-binh": "average", "yeu": "weak"}
+_VIETNAMESE_SLUGS = {
+    "xuat-sac": "excellent",
+    "tot": "good",
+    "kha": "fair",
+    "trung-binh": "average",
+    "yeu": "weak",
+}
 _BY_CODE = {band.code: band for band in BANDS}
 
 

@@ -1,9 +1,9 @@
 """Template filters and tags for Vietnamese figures and the site chrome: `{% load thuocdo %}`.
 
-    {{ 83.944|percent }}        → 83,94%      {{ value|percent:1 }} → 83,9%
-    {{ 1234567|vi_number }}     → 1.234.567   {{ 1234.5|vi_number:1 }} → 1.234,5
-    {{ some_date|vi_date }}     → 05/09/2025
-    {{ "Tốt"|band_class }}      → band-good   {{ "good"|band_label }} → Tốt (translated)
+{{ 83.944|percent }}        → 83,94%      {{ value|percent:1 }} → 83,9%
+{{ 1234567|vi_number }}     → 1.234.567   {{ 1234.5|vi_number:1 }} → 1.234,5
+{{ some_date|vi_date }}     → 05/09/2025
+{{ "Tốt"|band_class }}      → band-good   {{ "good"|band_label }} → Tốt (translated)
 """
 
 from __future__ import annotations

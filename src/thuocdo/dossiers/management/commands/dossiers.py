@@ -38,8 +38,12 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="nạp tệp JSONL, JSON, CSV, XLSX hoặc Parquet")
         imp.add_argument("files", nargs="+", type=Path)
         imp.add_argument("--source", help="tên hệ thống nguồn (tạo bằng `sources add`)")
-        imp.add_argument("--format", choices=files.FORMATS, help="định dạng, nếu không đoán được từ phần mở rộng")
-        imp.add_argument("--batch-size", type=int, default=5000, help="số hồ sơ mỗi giao dịch (mặc định 5000)")
+        imp.add_argument(
+            "--format", choices=files.FORMATS, help="định dạng, nếu không đoán được từ phần mở rộng"
+        )
+        imp.add_argument(
+            "--batch-size", type=int, default=5000, help="số hồ sơ mỗi giao dịch (mặc định 5000)"
+        )
         imp.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
 
         quarantine = sub.add_parser("quarantine", help="bản ghi bị cách ly")
@@ -91,8 +95,13 @@ class Command(BaseCommand):
         count = 0
         for opened_file in opened:
             bar = tqdm(
-                total=opened_file.total or None, unit=opened_file.unit, unit_scale=opened_file.unit == "B",
-                desc=opened_file.path.name, file=sys.stderr, disable=opts["no_progress"] or None, leave=True,
+                total=opened_file.total or None,
+                unit=opened_file.unit,
+                unit_scale=opened_file.unit == "B",
+                desc=opened_file.path.name,
+                file=sys.stderr,
+                disable=opts["no_progress"] or None,
+                leave=True,
             )
             batch_name = f"file:{opened_file.path.name}:{timezone.now():%Y%m%dT%H%M%S}"
             pending: list[tuple[str, Any]] = []
@@ -114,11 +123,19 @@ class Command(BaseCommand):
         self._summary(total, count, elapsed)
 
     def _store(
-        self, records: list[tuple[str, Any]], source: SourceSystem | None, batch: str, lookups: services.Lookups
+        self,
+        records: list[tuple[str, Any]],
+        source: SourceSystem | None,
+        batch: str,
+        lookups: services.Lookups,
     ) -> services.IngestReport:
         now = timezone.now()
         prepared = services.prepare_documents(
-            records, lookups=lookups, vendor=connection.vendor, source_id=source.pk if source else None, now=now
+            records,
+            lookups=lookups,
+            vendor=connection.vendor,
+            source_id=source.pk if source else None,
+            now=now,
         )
         with transaction.atomic():
             return services.store_prepared(prepared, source=source, batch=batch, now=now, lookups=lookups)
@@ -133,23 +150,31 @@ class Command(BaseCommand):
         for r in report.rejected[:SHOWN_ERRORS]:
             self.stdout.write(f"  ✗ {r.where}, trường «{r.field}»: {r.message}")
         if len(report.rejected) > SHOWN_ERRORS:
-            self.stdout.write(f"  … và {len(report.rejected) - SHOWN_ERRORS:,} lỗi khác: `thuocdo dossiers quarantine list`")
+            self.stdout.write(
+                f"  … và {len(report.rejected) - SHOWN_ERRORS:,} lỗi khác: `thuocdo dossiers quarantine list`"
+            )
         if report.unknown_agencies:
             codes = ", ".join(sorted(report.unknown_agencies)[:10])
             more = " …" if len(report.unknown_agencies) > 10 else ""
-            self.stdout.write(f"Mã đơn vị chưa có trong danh mục ({len(report.unknown_agencies)}): {codes}{more}")
+            self.stdout.write(
+                f"Mã đơn vị chưa có trong danh mục ({len(report.unknown_agencies)}): {codes}{more}"
+            )
 
     def _source(self, name: str | None) -> SourceSystem | None:
         if not name:
             return None
         source = selectors.source_named(name=name)
         if source is None:
-            raise CommandError(f"không có hệ thống nguồn «{name}»; tạo bằng `thuocdo dossiers sources add {name}`")
+            raise CommandError(
+                f"không có hệ thống nguồn «{name}»; tạo bằng `thuocdo dossiers sources add {name}`"
+            )
         return source
 
     # ------------------------------------------------------------------------------------------
     def quarantine_list(self, opts: dict[str, Any]) -> None:
-        items = list(selectors.quarantined(states=opts.get("state"), batch=opts.get("batch"))[: opts["limit"]])
+        items = list(
+            selectors.quarantined(states=opts.get("state"), batch=opts.get("batch"))[: opts["limit"]]
+        )
         if not items:
             self.stdout.write("Không có bản ghi nào bị cách ly.")
             return
@@ -162,10 +187,14 @@ class Command(BaseCommand):
 
     def quarantine_show(self, opts: dict[str, Any]) -> None:
         item = self._quarantined(opts["id"])
-        self.stdout.write(f"#{item.pk} {item.get_kind_display()} · {item.get_state_display()} · lô {item.batch}")
+        self.stdout.write(
+            f"#{item.pk} {item.get_kind_display()} · {item.get_state_display()} · lô {item.batch}"
+        )
         self.stdout.write(f"Vị trí: {item.location}   Hệ thống nguồn: {item.source or '-'}")
         for error in item.errors:
-            self.stdout.write(f"  ✗ {error.get('record')}, trường «{error.get('field')}»: {error.get('message')}")
+            self.stdout.write(
+                f"  ✗ {error.get('record')}, trường «{error.get('field')}»: {error.get('message')}"
+            )
         try:
             pretty = json.dumps(json.loads(item.raw), ensure_ascii=False, indent=2)
         except ValueError:
@@ -174,7 +203,9 @@ class Command(BaseCommand):
 
     def quarantine_replay(self, opts: dict[str, Any]) -> None:
         if opts["all"]:
-            items = list(selectors.quarantined(states=[Quarantine.State.OPEN, Quarantine.State.FIXED]).order_by("id"))
+            items = list(
+                selectors.quarantined(states=[Quarantine.State.OPEN, Quarantine.State.FIXED]).order_by("id")
+            )
         elif opts["ids"]:
             items = [self._quarantined(i) for i in opts["ids"]]
         else:
@@ -201,7 +232,9 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------------------------------
     def sources_add(self, opts: dict[str, Any]) -> None:
         if selectors.source_named(name=opts["name"]) is not None:
-            raise CommandError(f"hệ thống nguồn «{opts['name']}» đã có; dùng `sources rotate` để cấp khóa mới")
+            raise CommandError(
+                f"hệ thống nguồn «{opts['name']}» đã có; dùng `sources rotate` để cấp khóa mới"
+            )
         with transaction.atomic():
             source, key = services.create_source(name=opts["name"], actor="cli")
         self.stdout.write(f"Đã tạo hệ thống nguồn «{source.name}». Khóa API (chỉ hiện một lần, hãy lưu lại):")

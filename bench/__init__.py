@@ -1,0 +1,52 @@
+"""Benchmarks, each figure printed beside its baseline from the same run (`python -m bench [name]`).
+
+A benchmark is a module `bench/<name>.py` with `run(*, quick: bool) -> list[Figure]`. The runner
+imports every such module (or the ones named), runs it, and prints one table per benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured rate and, when there is one, the baseline measured in the same run."""
+
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: float | None = None
+    note: str = ""
+
+    @property
+    def speedup(self) -> float | None:
+        if not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+def machine() -> str:
+    """A one-line description of the machine the figures come from."""
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(meminfo.read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    return (
+        f"{cpu or platform.processor() or platform.machine()}, {os.cpu_count()} cores{memory}; "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
+    )

@@ -1,0 +1,355 @@
+"""Dossier ingestion speed: file import and the HTTP batch API, each beside its baseline.
+
+* File import end to end (read JSONL, decode, validate, order versions, upsert, steps, timeliness,
+  monthly tallies, commit per 5,000): `thuocdo dossiers import` on a fresh database.
+  Baseline: the same documents saved one by one through the Django ORM (get, compare the version,
+  save the row, recreate its steps, update its tally row), one transaction per 5,000 as well.
+* HTTP batch API: gunicorn with 2 sync workers on 127.0.0.1, two clients posting batches of 10,000.
+  Baseline: the same endpoint fed one document per request.
+
+Each database runs in its own child process (Django reads its settings once), on a fresh database:
+SQLite in a temporary directory, PostgreSQL in a database named by THUOCDO_BENCH_PG
+(default postgres://postgres@127.0.0.1:5432/thuocdo_bench, dropped and recreated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench")
+HTTP_BATCH = 10_000
+
+
+def run(*, quick: bool) -> list[Figure]:
+    """Measure on SQLite and PostgreSQL; returns the figures for the runner."""
+    sizes = (
+        {"n": 20_000, "baseline": 2_000, "http_batches": 2, "http_single": 300}
+        if quick
+        else {
+            "n": 100_000,
+            "baseline": 5_000,
+            "http_batches": 6,
+            "http_single": 1_000,
+        }
+    )
+    figures: list[Figure] = []
+    for db in ("sqlite", "postgresql"):
+        result = _child(db, sizes)
+        if result is None:
+            figures.append(Figure(f"{db}: skipped (database not reachable)", 0, "docs/s"))
+            continue
+        figures.append(
+            Figure(
+                f"{db}: file import, {result['n']:,} new documents",
+                result["import"],
+                "docs/s",
+                baseline=result["orm"],
+                baseline_name=f"ORM one by one, {result['baseline_n']:,} docs",
+                target=50_000,
+            )
+        )
+        figures.append(
+            Figure(
+                f"{db}: same file again (all duplicates)",
+                result["reimport"],
+                "docs/s",
+                baseline=result["orm"],
+                baseline_name="ORM one by one",
+            )
+        )
+        figures.append(
+            Figure(
+                f"{db}: HTTP batch API, {result['http_docs']:,} documents in batches of {HTTP_BATCH:,}",
+                result["http"],
+                "docs/s",
+                baseline=result["http_single"],
+                baseline_name="one document a request",
+                target=10_000,
+            )
+        )
+    return figures
+
+
+def _child(db: str, sizes: dict[str, int]) -> dict[str, Any] | None:
+    env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
+    with tempfile.TemporaryDirectory(prefix="thuocdo-bench-") as tmp:
+        env["THUOCDO_VAR_DIR"] = tmp
+        if db == "postgresql":
+            if not _fresh_postgres():
+                return None
+            env["DATABASE_URL"] = PG_URL
+        else:
+            env.pop("DATABASE_URL", None)
+        args = [
+            sys.executable,
+            "-m",
+            "bench.ingest",
+            "--child",
+            "--tmp",
+            tmp,
+            *(f"--{k}={v}" for k, v in sizes.items()),
+        ]
+        out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _fresh_postgres() -> bool:
+    import psycopg
+
+    base, _, name = PG_URL.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# The child process: one database, fresh.
+
+
+def _child_main(opts: argparse.Namespace) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench._settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from thuocdo.dossiers.synthetic import generate
+
+    tmp = Path(opts.tmp)
+    path = tmp / "hoso.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for doc in generate(opts.n, seed=766):
+            handle.write(json.dumps(doc, ensure_ascii=False) + "\n")
+
+    started = time.perf_counter()
+    call_command("dossiers", "import", str(path), "--no-progress", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    import_rate = opts.n / (time.perf_counter() - started)
+    started = time.perf_counter()
+    call_command("dossiers", "import", str(path), "--no-progress", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    reimport_rate = opts.n / (time.perf_counter() - started)
+
+    orm_rate = _orm_baseline(list(generate(opts.baseline, seed=767, first_seq=10_000_000)))
+    http_rate, http_docs, single_rate = _http(opts)
+    print(
+        json.dumps(
+            {
+                "n": opts.n,
+                "import": import_rate,
+                "reimport": reimport_rate,
+                "baseline_n": opts.baseline,
+                "orm": orm_rate,
+                "http": http_rate,
+                "http_docs": http_docs,
+                "http_single": single_rate,
+            }
+        )
+    )
+
+
+def _orm_baseline(docs: list[dict[str, Any]]) -> float:
+    """Save documents one at a time through the ORM: what ingestion looks like without bulk SQL."""
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from thuocdo.core.dossier import parse_document
+    from thuocdo.core.timeliness import original_due
+    from thuocdo.dossiers import services
+    from thuocdo.dossiers.models import Dossier, DossierStep, DossierTally
+
+    lookups = services.load_lookups()
+    lines = [json.dumps(d, ensure_ascii=False) for d in docs]
+    started = time.perf_counter()
+    for start in range(0, len(lines), 5000):
+        with transaction.atomic():
+            for number, line in enumerate(lines[start : start + 5000], start=start + 1):
+                obj = json.loads(line)
+                d = parse_document(obj, record=f"line {number}")
+                version = int(services.format_timestamp(d.version_at))
+                row = Dossier.objects.filter(code=d.code).first()
+                if row is not None and row.version >= version:
+                    continue
+                row = row or Dossier(code=d.code)
+                verdict = services._verdict(d)
+                for name, value in {
+                    "procedure_code": d.procedure_code,
+                    "field_code": d.field_code,
+                    "agency_code": d.agency_code,
+                    "agency_id": lookups.agencies.get(d.agency_code),
+                    "channel": int(d.channel),
+                    "status": int(d.status),
+                    "status_at": d.version_at,
+                    "received_at": d.received_at,
+                    "due_at": d.due_at,
+                    "original_due_at": original_due(d, None)[0],
+                    "finished_at": d.finished_at,
+                    "returned_at": d.returned_at,
+                    "supplement_count": len(d.supplements),
+                    "online_payment": d.online_payment,
+                    "fee_vnd": int(d.fee_total),
+                    "has_e_result": d.has_electronic_result,
+                    "digitised": d.has_digitised_component,
+                    "vneid": d.vneid_verified,
+                    "timeliness": verdict,
+                    "version": version,
+                    "content_hash": "",
+                    "raw": json.dumps(obj, ensure_ascii=False, sort_keys=True),
+                    "updated_at": timezone.now(),
+                }.items():
+                    setattr(row, name, value)
+                row.save()
+                row.steps.all().delete()
+                for seq, s in enumerate(d.steps, start=1):
+                    DossierStep.objects.create(
+                        dossier=row,
+                        seq=seq,
+                        officer=s.handler,
+                        title=s.title,
+                        department=s.department,
+                        started_at=s.started_at,
+                        due_at=s.due_at,
+                        acted_at=s.at,
+                    )
+                month = d.received_at.astimezone(services.VN_TZ).date().replace(day=1)
+                tally, _ = DossierTally.objects.get_or_create(
+                    agency_code=d.agency_code, procedure_code=d.procedure_code, month=month
+                )
+                DossierTally.objects.filter(pk=tally.pk).update(
+                    received=F("received") + 1, finished=F("finished") + int(d.status in services.ENDED)
+                )
+    return len(lines) / (time.perf_counter() - started)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _http(opts: argparse.Namespace) -> tuple[float, int, float]:
+    from django.db import transaction
+
+    from thuocdo.dossiers.services import create_source
+    from thuocdo.dossiers.synthetic import generate
+
+    with transaction.atomic():
+        _, key = create_source(name=f"bench-{time.time_ns()}")
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+            "bench._wsgi:application",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    try:
+        _wait(port)
+        batches = []
+        first = 20_000_000
+        for b in range(opts.http_batches):
+            docs = list(generate(HTTP_BATCH, seed=800 + b, first_seq=first + b * HTTP_BATCH))
+            batches.append(json.dumps({"documents": docs}, ensure_ascii=False).encode())
+        singles = [
+            json.dumps({"documents": [d]}, ensure_ascii=False).encode()
+            for d in generate(opts.http_single, seed=900, first_seq=30_000_000)
+        ]
+        _post(port, key, batches[:1])  # warm both code paths before timing
+        started = time.perf_counter()
+        _post(port, key, batches[1:] if len(batches) > 1 else batches, clients=2)
+        docs = HTTP_BATCH * max(1, len(batches) - 1)
+        batch_rate = docs / (time.perf_counter() - started)
+        started = time.perf_counter()
+        _post(port, key, singles, clients=2)
+        single_rate = len(singles) / (time.perf_counter() - started)
+        return batch_rate, docs, single_rate
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait(port: int) -> None:
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _post(port: int, key: str, bodies: list[bytes], clients: int = 1) -> None:
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                body = queue.pop()
+            conn.request(
+                "POST",
+                "/api/dossiers/batch",
+                body=body,
+                headers={"X-API-Key": key, "Content-Type": "application/json"},
+            )
+            response = conn.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                failures.append(f"{response.status}: {payload[:300]!r}")
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--tmp")
+    for name in ("n", "baseline", "http_batches", "http_single"):
+        parser.add_argument(f"--{name}", type=int)
+    opts = parser.parse_args()
+    if opts.child:
+        _child_main(opts)
+    else:
+        from bench.__main__ import main
+
+        sys.exit(main(["ingest", *sys.argv[1:]]))

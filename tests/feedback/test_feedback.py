@@ -26,7 +26,7 @@ def world():
     )
     commune.path = f"{province.path}{commune.pk}/"
     commune.save()
-    dept = Agency.objects.create(code="H15.50", name="Sở Tư pháp", kind="department", admin_unit=province)
+    dept = Agency.objects.create(code="H15.50", name="Sở Tư pháp", search_name="so tu phap", kind="department", admin_unit=province)
     ward = Agency.objects.create(
         code="H15.50.01", name="UBND phường Buôn Ma Thuột", kind="commune_committee", admin_unit=commune
     )
@@ -357,3 +357,11 @@ def test_a_poor_dossier_rating_opens_one_service_recovery_case(world):
     assert first.pk == again.pk
     assert first.channel == "service_recovery" and first.agency == world["ward"]
     assert "Phải đi lại ba lần" in first.body
+
+
+def test_citizens_name_the_agency_in_words_not_codes(world, client):
+    client.post(
+        "/phan-anh/gui/",
+        {"category": world["conduct"].pk, "agency_code": "so tu phap", "title": "Cán bộ chậm", "body": "Cán bộ trả lời chậm và thiếu lịch sự."},
+    )
+    assert Submission.objects.get().agency == world["dept"]

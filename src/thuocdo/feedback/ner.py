@@ -40,7 +40,10 @@ def person_spans(text: str) -> list[Span]:
         cursor = end
         words = token.split()
         looks_like_name = (
-            pos == "Np" and 2 <= len(words) <= 5 and words[0] in FAMILY_NAMES and previous.lower() not in PLACE_WORDS
+            pos == "Np"
+            and 2 <= len(words) <= 5
+            and words[0] in FAMILY_NAMES
+            and previous.lower() not in PLACE_WORDS
         )
         if tag.endswith("PER") or looks_like_name:
             if spans and tag.startswith("I-PER") and spans[-1].end >= start - 1:

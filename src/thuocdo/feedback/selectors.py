@@ -86,6 +86,31 @@ def agency_by_code(code: str) -> Any:
     return Agency.objects.filter(code=code.strip()).first()
 
 
+def agency_by_name_or_code(text: str) -> Any:
+    """What a citizen typed: an agency code, or a name (accent-insensitive, exact before partial)."""
+    from thuocdo.core.text import fold
+    from thuocdo.units.models import Agency
+
+    text = text.strip()
+    if not text:
+        return None
+    exact = Agency.objects.filter(code=text).first()
+    if exact is not None:
+        return exact
+    folded = fold(text)
+    return (
+        Agency.objects.filter(search_name=folded).first()
+        or Agency.objects.filter(search_name__contains=folded).order_by("path").first()
+    )
+
+
+def agency_names(limit: int = 500) -> list[str]:
+    """Names offered as suggestions on the submission form."""
+    from thuocdo.units.models import Agency
+
+    return list(Agency.objects.order_by("path").values_list("name", flat=True)[:limit])
+
+
 def timeline_of(submission: Submission) -> rules.Timeline:
     """The core timeline of a stored submission, for 766 timeliness."""
     steps = tuple(

@@ -350,16 +350,25 @@ SERVICE_RECOVERY_CATEGORY = "thu-tuc"
 
 
 def open_service_recovery_case(
-    *, dossier_code: str, agency: Any, rating_label: str, comment: str, now: datetime, contact_phone: str = "",
+    *,
+    dossier_code: str,
+    agency: Any,
+    rating_label: str,
+    comment: str,
+    now: datetime,
+    contact_phone: str = "",
     contact_email: str = "",
 ) -> Submission:
     """A dislike or a 1-2 rating on a dossier opens a case for the agency that handled it (once per dossier)."""
-    existing = Submission.objects.filter(dossier_code=dossier_code, channel=Submission.Channel.SERVICE_RECOVERY).first()
+    existing = Submission.objects.filter(
+        dossier_code=dossier_code, channel=Submission.Channel.SERVICE_RECOVERY
+    ).first()
     if existing is not None:
         return existing
-    category = FeedbackCategory.objects.filter(code=SERVICE_RECOVERY_CATEGORY).first() or FeedbackCategory.objects.filter(
-        is_active=True
-    ).order_by("order").first()
+    category = (
+        FeedbackCategory.objects.filter(code=SERVICE_RECOVERY_CATEGORY).first()
+        or FeedbackCategory.objects.filter(is_active=True).order_by("order").first()
+    )
     if category is None:
         raise FeedbackError("category", "Chưa cấu hình lĩnh vực phản ánh nào.")
     body = f"Người dân đánh giá hồ sơ {dossier_code}: {rating_label}."

@@ -34,9 +34,11 @@ def submit(request: HttpRequest) -> HttpResponse:
     form = SubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        agency = selectors.agency_by_code(data["agency_code"]) if data["agency_code"] else None
+        agency = selectors.agency_by_name_or_code(data["agency_code"]) if data["agency_code"] else None
         if data["agency_code"] and agency is None:
-            form.add_error("agency_code", _("Không tìm thấy cơ quan có mã này."))
+            form.add_error(
+                "agency_code", _("Không tìm thấy cơ quan này; hãy chọn từ danh sách gợi ý hoặc để trống.")
+            )
         else:
             try:
                 submission = services.submit_feedback(
@@ -57,7 +59,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 return redirect("feedback:status", code=submission.tracking_code)
-    return render(request, "feedback/submit.html", {"form": form})
+    return render(request, "feedback/submit.html", {"form": form, "agency_names": selectors.agency_names()})
 
 
 def track(request: HttpRequest) -> HttpResponse:

@@ -114,7 +114,7 @@ def read_member(archive: tarfile.TarFile, name: str) -> bytes:
     """Read `package/<name>` from an npm tarball without extracting anything else."""
     member = archive.extractfile(f"package/{name}")
     if member is None:
-        raise SystemExit(f"{archive.name}: package/{name} is not a regular file")
+        raise SystemExit(f"{archive.name!s}: package/{name} is not a regular file")
     return member.read()
 
 

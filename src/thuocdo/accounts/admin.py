@@ -72,7 +72,9 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
         if db_field.name == "agency":
             kwargs["queryset"] = scope.agencies(related) if not scope.is_empty else related.none()
         elif db_field.name == "unit":
-            kwargs["queryset"] = scope.units(related) if not scope.is_empty else related.none()
+            # Roles are scoped to today's units; pre-2025 units only carry history.
+            current = related.filter(structure="2025")
+            kwargs["queryset"] = scope.units(current) if not scope.is_empty else related.none()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -71,3 +71,13 @@ def assert_accessible(pg) -> None:  # type: ignore[no-untyped-def]
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
     ]
     assert not violations, "accessibility violations:\n" + "\n".join(violations)
+
+
+pytest_plugins = ["tests.audit.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _audit_log_is_emptied_after_transactional_tests(request):  # type: ignore[no-untyped-def]
+    """Transactional tests (live_server, transaction=True) may write audit entries; see tests/audit/fixtures.py."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("erasable_audit_log")

@@ -268,3 +268,14 @@ def test_bulk_delete_from_the_list_is_audited_per_row(tree: Tree) -> None:
     assert not User.objects.filter(pk__in=[u.pk for u in doomed]).exists()
     ids = set(AuditEntry.objects.filter(action="admin.delete").values_list("object_id", flat=True))
     assert ids == {str(u.pk) for u in doomed}
+
+
+@pytest.mark.django_db
+def test_role_choices_offer_only_units_and_agencies_in_scope(tree: Tree) -> None:
+    form = _as(tree, "admin_p1").get(ADD).context["inline_admin_formsets"][0].formset.empty_form
+    units = {u.code for u in form.fields["unit"].queryset}
+    agencies = {a.code for a in form.fields["agency"].queryset}
+    assert units == {"91", "9101", "9102"}
+    assert agencies == {"ubnd.p1", "so.p1", "so.p1.chi-cuc", "ubnd.c11", "ubnd.c12"}
+    national = _as(tree, "national").get(ADD).content.decode()
+    assert "admin-autocomplete" in national  # thousands of units: searched, not listed

@@ -66,6 +66,20 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
         formset.actor = request.user  # type: ignore[attr-defined]
         return formset
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> Any:
+        # A national administrator chooses among thousands of units: search instead of a huge select, when the
+        # units admin offers search. Scoped administrators keep a select that lists only what they may grant.
+        if not selectors.scope_for(request.user, selectors.MANAGE_USERS).national:
+            return ()
+        return tuple(
+            name
+            for name in ("unit", "agency")
+            if getattr(self.admin_site._registry.get(self._related(name)), "search_fields", None)
+        )
+
+    def _related(self, name: str) -> Any:
+        return RoleAssignment._meta.get_field(name).related_model
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         scope = selectors.scope_for(request.user, selectors.MANAGE_USERS)
         related = db_field.related_model._default_manager.order_by("path")

@@ -75,24 +75,22 @@ def read_records(source: Source, *, progress: Any = None) -> Iterator[tuple[str,
 
 
 def _jsonl(source: Source, progress: Any) -> Iterator[tuple[str, Any]]:
-    decode = msgspec.json.decode
+    # Lines stay bytes: decoding happens with validation (services.prepare_documents), in a worker if there is one.
     name = source.path.name
     with source.path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if progress is not None:
                 progress.update(len(line))
-            if not line.strip():
-                continue
-            location = f"{name}, dòng {number}"
-            try:
-                yield location, decode(line)
-            except msgspec.DecodeError as exc:
-                yield (
-                    location,
-                    Unreadable(
-                        line.decode("utf-8", "replace").strip(), f"dòng không phải JSON hợp lệ: {exc}"
-                    ),
-                )
+            if line.strip():
+                yield f"{name}, dòng {number}", line
+
+
+def decode_line(line: bytes) -> Any:
+    """One JSON record, or an Unreadable naming the problem."""
+    try:
+        return msgspec.json.decode(line)
+    except msgspec.DecodeError as exc:
+        return Unreadable(line.decode("utf-8", "replace").strip(), f"dòng không phải JSON hợp lệ: {exc}")
 
 
 def _json_array(source: Source, progress: Any) -> Iterator[tuple[str, Any]]:

@@ -42,7 +42,7 @@ from thuocdo.core.dossier import (
 )
 from thuocdo.core.dossier import Dossier as ParsedDossier
 from thuocdo.core.timeliness import Category, classify, original_due
-from thuocdo.dossiers.files import Unreadable
+from thuocdo.dossiers.files import Unreadable, decode_line
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 from thuocdo.dossiers.selectors import hash_key
 
@@ -250,7 +250,10 @@ def _collector_paused() -> Iterator[None]:
 def prepare_documents(
     records: Sequence[tuple[str, Any]], *, lookups: Lookups, vendor: str, source_id: int | None, now: datetime
 ) -> Prepared:
-    """Parse and validate a batch and build its rows; touches no database, so it can run in a worker process."""
+    """Parse and validate a batch and build its rows; touches no database, so it can run in a worker process.
+
+    A record is a decoded document, or the bytes of one JSON line (decoded here, so in the worker too).
+    """
     report = IngestReport()
     best: dict[str, Candidate] = {}
     bad: list[tuple[Rejection, Any]] = []
@@ -258,6 +261,8 @@ def prepare_documents(
     stamp = dt(now)
     with _collector_paused():
         for index, (location, obj) in enumerate(records):
+            if isinstance(obj, bytes):
+                obj = decode_line(obj)
             if isinstance(obj, Unreadable):
                 bad.append((Rejection(index, location, "", "-", obj.message), obj))
                 continue
@@ -547,24 +552,54 @@ def _write(
             report.unknown_procedures.add(c.row[2])
     cursor, mark = _raw_cursor()
     try:
-        cursor.executemany(_upsert_sql(mark), [c.row for c in changed])
-        ids = _ids(cursor, mark, codes)
+        if connection.vendor == "postgresql":
+            ids = _upsert_by_copy(cursor, [c.row for c in changed])
+        else:
+            cursor.executemany(_upsert_sql(mark), [c.row for c in changed])
+            ids = _ids(cursor, mark, codes)
         step_table = DossierStep._meta.db_table
-        for chunk in _chunks([ids[c] for c in replaced]):
+        for chunk in _chunks([ids[c] for c in replaced if c in ids]):
             cursor.execute(
                 f"DELETE FROM {step_table} WHERE dossier_id IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - table and column names only; values are bound
                 list(chunk),
             )
-        steps = [(ids[c.row[0]], *step) for c in changed for step in c.steps]
-        if steps:
+        steps = [(ids[c.row[0]], *step) for c in changed if c.row[0] in ids for step in c.steps]
+        step_columns = "dossier_id, seq, officer, title, department, status, started_at, due_at, acted_at"
+        if steps and connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {step_table} ({step_columns}) FROM STDIN") as copy:
+                for step in steps:
+                    copy.write_row(step)
+        elif steps:
             cursor.executemany(
-                f"INSERT INTO {step_table} (dossier_id, seq, officer, title, department, status, started_at, due_at, "  # noqa: S608 - table and column names only; values are bound
-                f"acted_at) VALUES ({', '.join([mark] * 9)})",
+                f"INSERT INTO {step_table} ({step_columns}) VALUES ({', '.join([mark] * 9)})",  # noqa: S608 - table and column names only; values are bound
                 steps,
             )
         _apply_tally(cursor, mark, deltas)
     finally:
         cursor.close()
+
+
+def _upsert_by_copy(cursor: Any, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    # PostgreSQL: COPY into a session-local staging table, then one INSERT … ON CONFLICT from it. COPY
+    # moves rows several times faster than a multi-row INSERT, and RETURNING hands back the ids.
+    table = Dossier._meta.db_table
+    columns = ", ".join(COLUMNS)
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS dossier_staging ON COMMIT DELETE ROWS AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608 - table and column names only
+    )
+    cursor.execute("TRUNCATE dossier_staging")
+    with cursor.copy(f"COPY dossier_staging ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "code")
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM dossier_staging "  # noqa: S608 - table and column names only
+        f"ON CONFLICT (code) DO UPDATE SET {updates} "
+        f"WHERE {table}.version < excluded.version "
+        f"OR ({table}.version = excluded.version AND {table}.content_hash < excluded.content_hash) "
+        "RETURNING code, id"
+    )
+    return dict(cursor.fetchall())
 
 
 def _with_events(
@@ -629,16 +664,23 @@ def _apply_tally(cursor: Any, mark: str, deltas: Mapping[tuple[str, str, date], 
     rows = [(*k, *v) for k, v in deltas.items() if any(v)]
     if not rows:
         return
-    if connection.vendor == "sqlite":
-        rows = [(a, p, m.isoformat(), *v) for a, p, m, *v in rows]
     table = DossierTally._meta.db_table
-    names = ("agency_code", "procedure_code", "month", *TALLY_METRICS)
+    names = ", ".join(("agency_code", "procedure_code", "month", *TALLY_METRICS))
     sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in TALLY_METRICS)
-    cursor.executemany(
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))}) "  # noqa: S608 - table and column names only; values are bound
-        f"ON CONFLICT (agency_code, procedure_code, month) DO UPDATE SET {sets}",
-        rows,
-    )
+    conflict = f"ON CONFLICT (agency_code, procedure_code, month) DO UPDATE SET {sets}"
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS tally_staging ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names only
+        )
+        cursor.execute("TRUNCATE tally_staging")
+        with cursor.copy(f"COPY tally_staging ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM tally_staging {conflict}")  # noqa: S608 - names only
+        return
+    rows = [(a, p, m.isoformat(), *v) for a, p, m, *v in rows]
+    values = ", ".join([mark] * (3 + len(TALLY_METRICS)))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values}) {conflict}", rows)  # noqa: S608 - names only
 
 
 # ----------------------------------------------------------------------------------------------

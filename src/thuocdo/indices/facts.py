@@ -41,6 +41,12 @@ RECEIVED_METRICS = (
 )
 SETTLED_METRICS = ("s_counted", "s_within", "s_late", "s_flagged")
 METRICS = RECEIVED_METRICS + SETTLED_METRICS
+FACT_COLUMNS = (
+    "code", "agency_code", "procedure_code", "field_code", "excluded", "received_at", "open_until", "final",
+    "closed", "paper", "online", "e_result", "result_file", "has_files", "fee", "paid", "reused", "store",
+    "pop", "flagged", "due_known", "late_at",
+)
+"""The Facts fields in order (the fact table's columns, without its fingerprint)."""
 
 
 @dataclass(frozen=True, slots=True)

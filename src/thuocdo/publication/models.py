@@ -1,1 +1,152 @@
+"""What the portal publishes: figures (imported history or computed results), targets, and daily ranking snapshots.
 
+A PublishedFigure is one value of one measure for one unit or agency in one year (optionally one period of
+it). History from before the system was installed arrives by import; survey and 766 results are published
+into the same table, so trends, maps, open data and reports read one source.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PublishedFigure(models.Model):
+    unit = models.ForeignKey(
+        "units.AdminUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_figures",
+        verbose_name=_("đơn vị hành chính"),
+    )
+    agency = models.ForeignKey(
+        "units.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_figures",
+        verbose_name=_("cơ quan"),
+    )
+    measure = models.CharField(
+        _("chỉ số"), max_length=80, help_text=_("sipas, par_index, index766, sipas_factor:<mã>, …")
+    )
+    year = models.PositiveSmallIntegerField(_("năm"))
+    # "" is the whole year; otherwise "Q1".."Q4" or "M01".."M12".
+    period = models.CharField(_("kỳ"), max_length=8, blank=True, default="")
+    value = models.DecimalField(_("giá trị"), max_digits=7, decimal_places=3)
+    components = models.JSONField(_("chỉ số thành phần"), default=dict, blank=True)
+    ci_low = models.DecimalField(_("cận dưới khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True)
+    ci_high = models.DecimalField(_("cận trên khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True)
+    n = models.PositiveIntegerField(_("số phiếu"), null=True, blank=True)
+    is_estimate = models.BooleanField(
+        _("ước tính"), default=False, help_text=_("ví dụ giá trị dựng lại cho tỉnh mới sau sáp nhập")
+    )
+    estimate_note = models.CharField(_("cách ước tính"), max_length=300, blank=True)
+    is_demo = models.BooleanField(_("dữ liệu minh họa"), default=False)
+    source = models.CharField(_("nguồn"), max_length=500, blank=True)
+    imported_at = models.DateTimeField(_("nhập lúc"))
+
+    class Meta:
+        verbose_name = _("số liệu công bố")
+        verbose_name_plural = _("số liệu công bố")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, agency__isnull=True) | Q(unit__isnull=True, agency__isnull=False),
+                name="figure_unit_xor_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "measure", "year", "period"],
+                condition=Q(agency__isnull=True),
+                name="figure_unique_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "measure", "year", "period"],
+                condition=Q(unit__isnull=True),
+                name="figure_unique_per_agency",
+            ),
+        ]
+        indexes = [models.Index(fields=["measure", "year", "period"], name="figure_measure_year")]
+        ordering = ["measure", "year", "period"]
+
+    def __str__(self) -> str:
+        who = self.unit or self.agency
+        return f"{self.measure} {who} {self.year}{self.period}: {self.value}"
+
+
+class Target(models.Model):
+    """A published goal (e.g. satisfaction ≥ 90% by 2025), versioned by its effective dates."""
+
+    measure = models.CharField(_("chỉ số"), max_length=80)
+    threshold = models.DecimalField(_("ngưỡng"), max_digits=7, decimal_places=3)
+    target_year = models.PositiveSmallIntegerField(_("năm đạt"))
+    label = models.CharField(_("nhãn"), max_length=200)
+    unit = models.ForeignKey(
+        "units.AdminUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("áp dụng cho"),
+        help_text=_("để trống: áp dụng chung"),
+    )
+    effective_from = models.DateField(_("hiệu lực từ"))
+    effective_to = models.DateField(_("hết hiệu lực từ"), null=True, blank=True)
+    source = models.CharField(_("căn cứ"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("mục tiêu")
+        verbose_name_plural = _("mục tiêu")
+        ordering = ["measure", "target_year", "-effective_from"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Snapshot(models.Model):
+    """The rankings published on one day for one measure and one comparison group."""
+
+    taken_on = models.DateField(_("ngày chụp"))
+    measure = models.CharField(_("chỉ số"), max_length=80)
+    year = models.PositiveSmallIntegerField(_("năm số liệu"))
+    # "province" (all provinces), "commune:<province code>", or "block:<comparison block code>".
+    group = models.CharField(_("nhóm so sánh"), max_length=60)
+    created_at = models.DateTimeField(_("tạo lúc"))
+
+    class Meta:
+        verbose_name = _("ảnh chụp xếp hạng")
+        verbose_name_plural = _("ảnh chụp xếp hạng")
+        constraints = [
+            models.UniqueConstraint(fields=["taken_on", "measure", "group"], name="snapshot_unique_per_day")
+        ]
+        ordering = ["-taken_on", "measure", "group"]
+
+    def __str__(self) -> str:
+        return f"{self.taken_on:%d/%m/%Y} {self.measure} {self.group}"
+
+
+class SnapshotRow(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rows")
+    code = models.CharField(_("mã"), max_length=40)
+    name = models.CharField(_("tên"), max_length=255)
+    value = models.DecimalField(_("giá trị"), max_digits=7, decimal_places=3)
+    n = models.PositiveIntegerField(_("số phiếu"), null=True, blank=True)
+    is_estimate = models.BooleanField(_("ước tính"), default=False)
+    rank = models.PositiveIntegerField(_("hạng"), null=True, blank=True)
+    previous_rank = models.PositiveIntegerField(_("hạng kỳ trước"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dòng xếp hạng")
+        verbose_name_plural = _("dòng xếp hạng")
+        ordering = ["snapshot", "rank", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} #{self.rank}"
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained since the previous snapshot (positive = moved up)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank

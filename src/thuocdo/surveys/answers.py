@@ -144,4 +144,6 @@ def compare_keyings(first: Mapping[str, object], second: Mapping[str, object]) -
     def norm(value: object) -> str:
         return "" if value is None else str(value).strip()
 
-    return sorted(code for code in set(first) | set(second) if norm(first.get(code)) != norm(second.get(code)))
+    return sorted(
+        code for code in set(first) | set(second) if norm(first.get(code)) != norm(second.get(code))
+    )

@@ -221,6 +221,9 @@ class SeenKey(models.Model):
             models.UniqueConstraint(fields=["campaign", "kind", "key_hash"], name="seen_key_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key_hash[:12]}"
+
 
 class Kiosk(models.Model):
     """A counter tablet bound to an agency and a counter; its URL key is stored hashed."""
@@ -230,7 +233,9 @@ class Kiosk(models.Model):
         LIKE = "like", _("Thích / không thích")
 
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+", verbose_name=_("cơ quan"))
+    agency = models.ForeignKey(
+        "units.Agency", on_delete=models.CASCADE, related_name="+", verbose_name=_("cơ quan")
+    )
     counter = models.CharField(_("quầy"), max_length=60)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="kiosks")
     mode = models.CharField(_("kiểu đánh giá"), max_length=5, choices=Mode.choices, default=Mode.FACES)
@@ -294,7 +299,12 @@ class DossierRating(models.Model):
         db_constraint=False, db_index=False,
     )  # fmt: skip
     agency = models.ForeignKey(
-        "units.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("cơ quan")
+        "units.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cơ quan"),
     )
     instrument = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
     form = models.CharField(_("hình thức"), max_length=5, choices=Form.choices)

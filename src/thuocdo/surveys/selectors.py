@@ -24,7 +24,7 @@ from thuocdo.accounts.selectors import (
     assignments_of,
     scope_for,
 )
-from thuocdo.core.estimation import Design, EstimationError, Estimation, estimate_indices
+from thuocdo.core.estimation import Design, Estimation, EstimationError, estimate_indices
 from thuocdo.core.instruments import Instrument, parse_instrument_text
 from thuocdo.dossiers.models import Dossier, Status
 from thuocdo.surveys.models import (
@@ -148,7 +148,9 @@ def frame_from_dossiers(campaign: Campaign) -> list[FrameEntry]:
         qs = qs.filter(agency_id__in=agency_ids)
     if campaign.procedure_codes:
         qs = qs.filter(procedure_code__in=campaign.procedure_codes)
-    rows = qs.values_list("code", "agency_id", "agency__code", "agency__name", "agency__block__code", "agency__block__name")
+    rows = qs.values_list(
+        "code", "agency_id", "agency__code", "agency__name", "agency__block__code", "agency__block__name"
+    )
     out = []
     for code, agency_id, agency_code, agency_name, block_code, block_name in rows.iterator():
         if campaign.stratify_by == Campaign.StratifyBy.BLOCK:
@@ -173,13 +175,15 @@ class StratumRate:
 
     @property
     def rate(self) -> float | None:
-        """Share of invitations answered."""
-        return self.used / self.invited if self.invited else None
+        """Share of invitations answered, in percent."""
+        return 100.0 * self.used / self.invited if self.invited else None
 
 
 def response_rates(campaign: Campaign) -> list[StratumRate]:
     """Per stratum: population, allocation, invitations sent and answered, responses by any channel."""
-    responses = Counter(dict(campaign.responses.values_list("stratum").annotate(n=Count("pk")).values_list("stratum", "n")))
+    responses = Counter(
+        dict(campaign.responses.values_list("stratum").annotate(n=Count("pk")).values_list("stratum", "n"))
+    )
     invites = {
         row["stratum_id"]: row
         for row in Invitation.objects.filter(campaign=campaign)
@@ -190,7 +194,11 @@ def response_rates(campaign: Campaign) -> list[StratumRate]:
     seen = set()
     for s in Stratum.objects.filter(campaign=campaign).order_by("code"):
         inv = invites.get(s.pk, {"invited": 0, "used": 0})
-        out.append(StratumRate(s.code, s.name, s.population, s.allocated, inv["invited"], inv["used"], responses[s.code]))
+        out.append(
+            StratumRate(
+                s.code, s.name, s.population, s.allocated, inv["invited"], inv["used"], responses[s.code]
+            )
+        )
         seen.add(s.code)
     for code, n in sorted(responses.items()):
         if code not in seen:
@@ -286,9 +294,19 @@ def microdata_rows(campaign: Campaign) -> list[dict[str, Any]]:
     """Anonymous answer sheets (no identity exists to export), in a shuffled but stable order (by UUID)."""
     rows = []
     for stratum, channel, submitted_on, answers, flags in (
-        campaign.responses.order_by("id").values_list("stratum", "channel", "submitted_on", "answers", "flags").iterator()
+        campaign.responses.order_by("id")
+        .values_list("stratum", "channel", "submitted_on", "answers", "flags")
+        .iterator()
     ):
-        rows.append({"stratum": stratum, "channel": channel, "submitted_on": submitted_on, "flags": ";".join(flags or []), **answers})
+        rows.append(
+            {
+                "stratum": stratum,
+                "channel": channel,
+                "submitted_on": submitted_on,
+                "flags": ";".join(flags or []),
+                **answers,
+            }
+        )
     return rows
 
 
@@ -303,7 +321,9 @@ def can_enter_paper(user: Any, campaign: Campaign) -> bool:
 
 def paper_sheets(campaign: Campaign) -> QuerySet[PaperSheet]:
     """Paper sheets of a campaign, conflicts first."""
-    return campaign.paper_sheets.select_related("first_by", "second_by").order_by("-status", "batch", "sheet_no")
+    return campaign.paper_sheets.select_related("first_by", "second_by").order_by(
+        "-status", "batch", "sheet_no"
+    )
 
 
 def ratings_visible_to(user: Any, *, since: date | None = None) -> QuerySet[DossierRating]:
@@ -322,8 +342,12 @@ def ratings_visible_to(user: Any, *, since: date | None = None) -> QuerySet[Doss
 def rating_summary(ratings: Sequence[DossierRating] | QuerySet[DossierRating]) -> dict[str, Any]:
     """Count, satisfied share and recovery cases of a set of ratings."""
     total = len(ratings) if isinstance(ratings, Sequence) else ratings.count()
-    satisfied = sum(1 for r in ratings if r.satisfied) if isinstance(ratings, Sequence) else ratings.filter(satisfied=True).count()
-    return {"n": total, "satisfied": satisfied, "share": (satisfied / total) if total else None}
+    satisfied = (
+        sum(1 for r in ratings if r.satisfied)
+        if isinstance(ratings, Sequence)
+        else ratings.filter(satisfied=True).count()
+    )
+    return {"n": total, "satisfied": satisfied, "share": (100.0 * satisfied / total) if total else None}
 
 
 def response_count(campaign: Campaign) -> int:

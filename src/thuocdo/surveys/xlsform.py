@@ -2,7 +2,7 @@
 
 An instrument becomes an XLSForm workbook (survey / choices / settings sheets, bilingual labels, one group
 per factor, `relevant` for filtered criteria) that pyxform turns into an XForm. A workbook written in
-KoboToolbox or ODK comes back as a draft instrument document. Columns prefixed `thuocdo::` carry what
+KoboToolbox or ODK comes back as a draft instrument document. Columns prefixed `thuocdo_` carry what
 XLSForm has no place for (question role, satisfied answer codes, aggregation rule); they are optional.
 pyxform is imported inside the functions: Django start-up does not pay for it.
 """
@@ -21,12 +21,22 @@ from thuocdo.core.instruments import Condition, Instrument, InstrumentError, par
 VI = "label::Tiếng Việt (vi)"
 EN = "label::English (en)"
 LANG_VI = "Tiếng Việt (vi)"
-SURVEY_COLUMNS = ["type", "name", VI, EN, "required", "relevant", "appearance", "thuocdo::role", "thuocdo::aspect"]
-CHOICE_COLUMNS = ["list_name", "name", VI, EN, "thuocdo::satisfied"]
+SURVEY_COLUMNS = [
+    "type",
+    "name",
+    VI,
+    EN,
+    "required",
+    "relevant",
+    "appearance",
+    "thuocdo_role",
+    "thuocdo_aspect",
+]
+CHOICE_COLUMNS = ["list_name", "name", VI, EN, "thuocdo_satisfied"]
 SETTINGS_COLUMNS = [
-    "form_title", "form_id", "version", "default_language", "thuocdo::effective_from", "thuocdo::source",
-    "thuocdo::criterion", "thuocdo::factor", "thuocdo::aspect", "thuocdo::overall", "thuocdo::weighted",
-    "thuocdo::unit",
+    "form_title", "form_id", "version", "default_language", "thuocdo_effective_from", "thuocdo_source",
+    "thuocdo_criterion", "thuocdo_factor", "thuocdo_aspect", "thuocdo_overall", "thuocdo_weighted",
+    "thuocdo_unit",
 ]  # fmt: skip
 STRATUM_FIELD = "stratum"
 _RELEVANT = re.compile(
@@ -82,33 +92,36 @@ def instrument_workbook(
             {"type": f"select_one {STRATUM_FIELD}", "name": STRATUM_FIELD, VI: "Cơ quan / đơn vị được đánh giá",
              EN: "Agency evaluated", "required": "yes"}
         )  # fmt: skip
-        choices.extend({"list_name": STRATUM_FIELD, "name": code, VI: name, EN: name} for code, name in strata)
+        choices.extend(
+            {"list_name": STRATUM_FIELD, "name": code, VI: name, EN: name} for code, name in strata
+        )
     for code, scale in instrument.scales.items():
-        for point in scale.points:
-            choices.append(
-                {"list_name": code, "name": str(point.value), VI: point.label.vi, EN: point.label.en,
-                 "thuocdo::satisfied": "yes" if point.value in scale.satisfied else ""}
-            )  # fmt: skip
+        choices.extend(
+            {"list_name": code, "name": str(point.value), VI: point.label.vi, EN: point.label.en,
+             "thuocdo_satisfied": "yes" if point.value in scale.satisfied else ""}
+            for point in scale.points
+        )  # fmt: skip
     for q in instrument.questions:
         kind = {"single": f"select_one q_{q.code}", "multiple": f"select_multiple q_{q.code}", "text": "text"}
         survey.append(
             {"type": kind.get(q.kind, "integer"), "name": q.code, VI: q.text.vi, EN: q.text.en,
-             "required": "yes" if q.required else "", "relevant": _relevant(q.asked_if), "thuocdo::role": q.role}
+             "required": "yes" if q.required else "", "relevant": _relevant(q.asked_if), "thuocdo_role": q.role}
         )  # fmt: skip
         choices.extend(
-            {"list_name": f"q_{q.code}", "name": str(o.value), VI: o.label.vi, EN: o.label.en} for o in q.options
+            {"list_name": f"q_{q.code}", "name": str(o.value), VI: o.label.vi, EN: o.label.en}
+            for o in q.options
         )
     aspect_of = {f: a.code for a in instrument.aspects for f in a.factors}
     for factor in instrument.factors:
         survey.append(
             {"type": "begin_group", "name": factor.code, VI: factor.title.vi, EN: factor.title.en,
-             "thuocdo::aspect": aspect_of.get(factor.code, "")}
+             "thuocdo_aspect": aspect_of.get(factor.code, "")}
         )  # fmt: skip
-        for c in factor.criteria:
-            survey.append(
-                {"type": f"select_one {c.scale.code}", "name": c.code, VI: c.text.vi, EN: c.text.en,
-                 "relevant": _relevant(c.asked_if)}
-            )  # fmt: skip
+        survey.extend(
+            {"type": f"select_one {c.scale.code}", "name": c.code, VI: c.text.vi, EN: c.text.en,
+             "relevant": _relevant(c.asked_if)}
+            for c in factor.criteria
+        )  # fmt: skip
         survey.append({"type": "end_group", "name": ""})
     agg = instrument.aggregation
     settings = {
@@ -116,14 +129,14 @@ def instrument_workbook(
         "form_id": form_id or instrument.code,
         "version": form_version or str(instrument.version),
         "default_language": LANG_VI,
-        "thuocdo::effective_from": instrument.effective_from.isoformat(),
-        "thuocdo::source": instrument.source,
-        "thuocdo::criterion": agg.criterion,
-        "thuocdo::factor": agg.factor,
-        "thuocdo::aspect": agg.aspect or "",
-        "thuocdo::overall": agg.overall,
-        "thuocdo::weighted": "yes" if agg.weighted else "no",
-        "thuocdo::unit": agg.unit,
+        "thuocdo_effective_from": instrument.effective_from.isoformat(),
+        "thuocdo_source": instrument.source,
+        "thuocdo_criterion": agg.criterion,
+        "thuocdo_factor": agg.factor,
+        "thuocdo_aspect": agg.aspect or "",
+        "thuocdo_overall": agg.overall,
+        "thuocdo_weighted": "yes" if agg.weighted else "no",
+        "thuocdo_unit": agg.unit,
     }
     aspects = [{"code": a.code, VI: a.title.vi, EN: a.title.en} for a in instrument.aspects]
     book = {"survey": survey, "choices": choices, "settings": [settings]}
@@ -159,7 +172,12 @@ def xform_xml(
 
     book = instrument_workbook(instrument, form_id=form_id, form_version=form_version, strata=strata)
     book.pop("thuocdo_aspects", None)
-    return convert(xlsform=book, form_name="data").xform
+    # Our own columns would otherwise become nodes of every choice item in the XForm.
+    clean = {
+        name: [{k: v for k, v in row.items() if not k.startswith("thuocdo_")} for row in rows]
+        for name, rows in book.items()
+    }
+    return convert(xlsform=clean, form_name="data").xform
 
 
 # XLSForm → instrument document ----------------------------------------------------------------------
@@ -206,7 +224,7 @@ def _pyxform_problems(data: bytes) -> list[FormProblem]:
     from pyxform.xls2xform import convert
 
     try:
-        convert(xlsform=data, file_type="xlsx")
+        convert(xlsform=data, file_type=".xlsx")
     except PyXFormError as exc:
         text = str(exc)
         match = re.search(r"\[row\s*:\s*(\d+)\]\s*(.*)", text, re.S)
@@ -239,7 +257,9 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
     version_text = settings.get("version", "1") or "1"
     version = int(version_text) if version_text.isdigit() and int(version_text) > 0 else 0
     if not version:
-        problems.append(FormProblem("settings", 2, "version", f"phiên bản «{version_text}» phải là số nguyên dương"))
+        problems.append(
+            FormProblem("settings", 2, "version", f"phiên bản «{version_text}» phải là số nguyên dương")
+        )
     # Lists of choices.
     lists: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for number, row in sheets.get("choices", []):
@@ -251,13 +271,17 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
             value = row.get("name", "")
             if not value.lstrip("-").isdigit():
                 problems.append(
-                    FormProblem("choices", number, "name", f"mã phương án «{value}» phải là số nguyên (thang điểm)")
+                    FormProblem(
+                        "choices", number, "name", f"mã phương án «{value}» phải là số nguyên (thang điểm)"
+                    )
                 )
                 continue
             vi, en = _label(row)
             out.append({"value": int(value), "label": {"vi": vi or value, "en": en or value}})
         if not out and not any(p.sheet == "choices" for p in problems):
-            problems.append(FormProblem("survey", sheet_row, "type", f"không có danh sách phương án «{list_name}»"))
+            problems.append(
+                FormProblem("survey", sheet_row, "type", f"không có danh sách phương án «{list_name}»")
+            )
         return out
 
     scales: dict[str, dict[str, Any]] = {}
@@ -283,7 +307,9 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
                 return None
             q = m.group("q1") or m.group("q2")
             if question not in (None, q):
-                problems.append(FormProblem("survey", number, "relevant", "điều kiện chỉ được dựa trên một câu hỏi"))
+                problems.append(
+                    FormProblem("survey", number, "relevant", "điều kiện chỉ được dựa trên một câu hỏi")
+                )
                 return None
             question = q
             values.append(int(m.group("v1") or m.group("v2")))
@@ -304,13 +330,23 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
                 continue
             current = {"code": name, "title": {"vi": vi or name, "en": en or name}, "criteria": []}
             factors.append(current)
-            if row.get("thuocdo::aspect"):
-                aspects.setdefault(row["thuocdo::aspect"], []).append(name)
+            if row.get("thuocdo_aspect"):
+                aspects.setdefault(row["thuocdo_aspect"], []).append(name)
             continue
         if head in ("end_group", "end") and (head == "end_group" or (len(kind) > 1 and kind[1] == "group")):
             current = None
             continue
-        if head in ("start", "end", "today", "deviceid", "note", "calculate", "username", "phonenumber", "audit"):
+        if head in (
+            "start",
+            "end",
+            "today",
+            "deviceid",
+            "note",
+            "calculate",
+            "username",
+            "phonenumber",
+            "audit",
+        ):
             continue
         if name == STRATUM_FIELD:
             continue
@@ -318,7 +354,12 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
         if current is not None:
             if head != "select_one" or len(kind) < 2:
                 problems.append(
-                    FormProblem("survey", number, "type", "tiêu chí trong nhóm phải là câu hỏi select_one theo thang đo")
+                    FormProblem(
+                        "survey",
+                        number,
+                        "type",
+                        "tiêu chí trong nhóm phải là câu hỏi select_one theo thang đo",
+                    )
                 )
                 continue
             list_name = kind[1]
@@ -326,7 +367,7 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
                 points = options(list_name, number)
                 sat = [
                     int(r["name"]) for _n, r in lists.get(list_name, [])
-                    if _yes(r.get("thuocdo::satisfied", "")) and r.get("name", "").lstrip("-").isdigit()
+                    if _yes(r.get("thuocdo_satisfied", "")) and r.get("name", "").lstrip("-").isdigit()
                 ]  # fmt: skip
                 if not sat and points:
                     values = sorted(p["value"] for p in points)
@@ -347,9 +388,11 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
         elif head in ("integer", "decimal"):
             question["kind"] = "number"
         else:
-            problems.append(FormProblem("survey", number, "type", f"kiểu câu hỏi «{kind[0]}» không được hỗ trợ"))
+            problems.append(
+                FormProblem("survey", number, "type", f"kiểu câu hỏi «{kind[0]}» không được hỗ trợ")
+            )
             continue
-        question["role"] = row.get("thuocdo::role", "") or "other"
+        question["role"] = row.get("thuocdo_role", "") or "other"
         cond = condition(row, number)
         if cond:
             question["asked_if"] = cond
@@ -358,7 +401,9 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
         if q["code"] in referenced and q["role"] == "other":
             q["role"] = "filter"
     if not factors:
-        problems.append(FormProblem("survey", None, "type", "cần ít nhất một nhóm (begin_group) chứa các tiêu chí"))
+        problems.append(
+            FormProblem("survey", None, "type", "cần ít nhất một nhóm (begin_group) chứa các tiêu chí")
+        )
     if problems:
         raise XLSFormError(problems)
 
@@ -368,28 +413,34 @@ def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu m
         "code": code,
         "version": version,
         "status": "draft",
-        "effective_from": settings.get("thuocdo::effective_from") or today.isoformat(),
-        "title": dict(zip(("vi", "en"), (_label(settings, "form_title") if settings else (code, code)), strict=True)),
-        "source": settings.get("thuocdo::source") or f"XLSForm «{filename}»",
+        "effective_from": settings.get("thuocdo_effective_from") or today.isoformat(),
+        "title": dict(
+            zip(("vi", "en"), (_label(settings, "form_title") if settings else (code, code)), strict=True)
+        ),
+        "source": settings.get("thuocdo_source") or f"XLSForm «{filename}»",
         "scales": scales,
         "questions": questions,
         "factors": factors,
         "aggregation": {
-            "criterion": settings.get("thuocdo::criterion") or "share",
-            "factor": settings.get("thuocdo::factor") or "mean",
-            "overall": settings.get("thuocdo::overall") or "mean",
-            "weighted": not (settings.get("thuocdo::weighted", "yes").lower() in {"no", "false", "0", "không"}),
-            "unit": settings.get("thuocdo::unit") or "percent",
+            "criterion": settings.get("thuocdo_criterion") or "share",
+            "factor": settings.get("thuocdo_factor") or "mean",
+            "overall": settings.get("thuocdo_overall") or "mean",
+            "weighted": settings.get("thuocdo_weighted", "yes").lower() not in {"no", "false", "0", "không"},
+            "unit": settings.get("thuocdo_unit") or "percent",
         },
     }
     if not document["title"]["vi"]:
         document["title"] = {"vi": code, "en": code}
     if aspects:
         document["aspects"] = [
-            {"code": a, "title": dict(zip(("vi", "en"), aspect_titles.get(a, (a, a)), strict=True)), "factors": fs}
+            {
+                "code": a,
+                "title": dict(zip(("vi", "en"), aspect_titles.get(a, (a, a)), strict=True)),
+                "factors": fs,
+            }
             for a, fs in aspects.items()
         ]
-        document["aggregation"]["aspect"] = settings.get("thuocdo::aspect") or "mean"
+        document["aggregation"]["aspect"] = settings.get("thuocdo_aspect") or "mean"
     try:
         parse_instrument(document, source=filename)
     except InstrumentError as exc:

@@ -14,13 +14,17 @@ documents already stored count as duplicates and change nothing.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -28,6 +32,78 @@ from thuocdo.dossiers import files, selectors, services
 from thuocdo.dossiers.models import Quarantine, SourceSystem
 
 SHOWN_ERRORS = 20
+
+
+class _Pipeline:
+    """Validate batches in worker processes while this process writes the previous ones, in file order.
+
+    Validation (decode, parse, classify, build rows) is pure CPU and touches no database, so it runs
+    in forked workers; writing stays here, one transaction per batch, so a batch is committed in order.
+    With jobs=1 everything runs in this process.
+    """
+
+    def __init__(self, jobs: int, *, lookups: services.Lookups, source: SourceSystem | None) -> None:
+        self.jobs = max(1, jobs)
+        self.lookups = lookups
+        self.source = source
+        self.vendor = connection.vendor
+        self.pool: ProcessPoolExecutor | None = None
+        self.inflight: deque[tuple[Future[services.Prepared], str, Any]] = deque()
+
+    def __enter__(self) -> _Pipeline:
+        if self.jobs > 1:
+            # Workers never use the database; closing first keeps forked children from holding a live
+            # connection (inside an outer transaction, as in tests, it must stay open: they exit with os._exit).
+            if not connection.in_atomic_block:
+                connections.close_all()
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=multiprocessing.get_context("fork")
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, records: list[tuple[str, Any]], batch: str) -> services.IngestReport:
+        """Queue a batch; returns the reports of batches that finished meanwhile."""
+        now = timezone.now()
+        source_id = self.source.pk if self.source else None
+        if self.pool is None:
+            prepared = services.prepare_documents(
+                records, lookups=self.lookups, vendor=self.vendor, source_id=source_id, now=now
+            )
+            return self._store(prepared, batch, now)
+        future = self.pool.submit(
+            services.prepare_documents,
+            records,
+            lookups=self.lookups,
+            vendor=self.vendor,
+            source_id=source_id,
+            now=now,
+        )
+        self.inflight.append((future, batch, now))
+        report = services.IngestReport()
+        while len(self.inflight) > self.jobs:
+            report.add(self._next())
+        return report
+
+    def drain(self) -> services.IngestReport:
+        """Store every batch still in flight."""
+        report = services.IngestReport()
+        while self.inflight:
+            report.add(self._next())
+        return report
+
+    def _next(self) -> services.IngestReport:
+        future, batch, now = self.inflight.popleft()
+        return self._store(future.result(), batch, now)
+
+    def _store(self, prepared: services.Prepared, batch: str, now: Any) -> services.IngestReport:
+        with transaction.atomic():
+            return services.store_prepared(
+                prepared, source=self.source, batch=batch, now=now, lookups=self.lookups
+            )
 
 
 class Command(BaseCommand):
@@ -45,6 +121,11 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=5000, help="số hồ sơ mỗi giao dịch (mặc định 5000)"
         )
         imp.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
+        imp.add_argument(
+            "--jobs",
+            type=int,
+            help="số tiến trình kiểm tra hồ sơ song song với việc ghi (mặc định: số lõi, tối đa 2)",
+        )
 
         quarantine = sub.add_parser("quarantine", help="bản ghi bị cách ly")
         qsub = quarantine.add_subparsers(dest="qaction", required=True)
@@ -90,55 +171,40 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         lookups = services.load_lookups()
+        jobs = opts["jobs"] if opts["jobs"] is not None else min(2, os.cpu_count() or 1)
         total = services.IngestReport()
         started = time.perf_counter()
         count = 0
-        for opened_file in opened:
-            bar = tqdm(
-                total=opened_file.total or None,
-                unit=opened_file.unit,
-                unit_scale=opened_file.unit == "B",
-                desc=opened_file.path.name,
-                file=sys.stderr,
-                disable=opts["no_progress"] or None,
-                leave=True,
-            )
-            batch_name = f"file:{opened_file.path.name}:{timezone.now():%Y%m%dT%H%M%S}"
-            pending: list[tuple[str, Any]] = []
-            try:
-                for record in files.read_records(opened_file, progress=bar):
-                    pending.append(record)
-                    if len(pending) >= size:
-                        total.add(self._store(pending, source, batch_name, lookups))
+        with _Pipeline(jobs, lookups=lookups, source=source) as pipeline:
+            for opened_file in opened:
+                bar = tqdm(
+                    total=opened_file.total or None,
+                    unit=opened_file.unit,
+                    unit_scale=opened_file.unit == "B",
+                    desc=opened_file.path.name,
+                    file=sys.stderr,
+                    disable=opts["no_progress"] or None,
+                    leave=True,
+                )
+                batch_name = f"file:{opened_file.path.name}:{timezone.now():%Y%m%dT%H%M%S}"
+                pending: list[tuple[str, Any]] = []
+                try:
+                    for record in files.read_records(opened_file, progress=bar):
+                        pending.append(record)
+                        if len(pending) >= size:
+                            count += len(pending)
+                            total.add(pipeline.submit(pending, batch_name))
+                            pending = []
+                    if pending:
                         count += len(pending)
-                        pending = []
-                if pending:
-                    total.add(self._store(pending, source, batch_name, lookups))
-                    count += len(pending)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
-            finally:
-                bar.close()
+                        total.add(pipeline.submit(pending, batch_name))
+                    total.add(pipeline.drain())
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
+                finally:
+                    bar.close()
         elapsed = time.perf_counter() - started
         self._summary(total, count, elapsed)
-
-    def _store(
-        self,
-        records: list[tuple[str, Any]],
-        source: SourceSystem | None,
-        batch: str,
-        lookups: services.Lookups,
-    ) -> services.IngestReport:
-        now = timezone.now()
-        prepared = services.prepare_documents(
-            records,
-            lookups=lookups,
-            vendor=connection.vendor,
-            source_id=source.pk if source else None,
-            now=now,
-        )
-        with transaction.atomic():
-            return services.store_prepared(prepared, source=source, batch=batch, now=now, lookups=lookups)
 
     def _summary(self, report: services.IngestReport, count: int, elapsed: float) -> None:
         rate = count / elapsed if elapsed > 0 else 0.0

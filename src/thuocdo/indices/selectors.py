@@ -1,0 +1,776 @@
+"""Reading the 766 index: scopes, rule sets, the index of a unit and period, rankings, explanations, late lists.
+
+A figure for a period [S, E) judged at J = min(E, as_of) is the sum of
+1. the month and day cells over the whole days before J (received-day counts as if each dossier
+   had already settled, settle-day counts from final verdicts), plus the part of J's own day
+   before J, read from the facts;
+2. an as-of part over the dossiers still open at J (`open_until >= J`, an indexed range): their
+   open verdict (late when `late_at <= J`), and the correction of the received-day counts that
+   assumed they had closed.
+recompute.py computes the same numbers straight from the facts; the tests check both against
+core.index766.tally_dossiers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from thuocdo.core.dossier import VN_TZ
+from thuocdo.core.index766 import IndexResult, Period, Procedure, Tally, compute, parse_period, tally_dossiers
+from thuocdo.core.rulesets import Parameters, RuleSetError, parse_ruleset, ruleset_in_force
+from thuocdo.core.rulesets import RuleSet as CoreRuleSet
+from thuocdo.indices.facts import (
+    METRICS,
+    RECEIVED_METRICS,
+    DossierTallies,
+    tallies_from_sums,
+    vn_day,
+    vn_midnight,
+)
+from thuocdo.indices.models import CellDay, CellMonth, DossierFact, ReportedFigure, RuleSet
+
+SHIPPED = Path(__file__).resolve().parent / "data" / "rulesets"
+DOSSIER_INDICATORS = ("2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "4.5b", "5.4")
+PROCEDURE_INDICATORS = ("1.1", "1.2", "1.3", "3.1", "3.2", "3.5", "3.5b", "4.5a")
+
+
+# ----------------------------------------------------------------------------------------------
+# Rule sets
+
+
+def rulesets() -> list[CoreRuleSet]:
+    """Active rule sets from the database (the shipped files if the table is empty)."""
+    stored = [r.parsed() for r in RuleSet.objects.filter(active=True)]
+    if stored:
+        return stored
+    return [
+        parse_ruleset(json.loads(p.read_text(encoding="utf-8")), source=p.name) for p in sorted(SHIPPED.glob("*.json"))
+    ]
+
+
+def ruleset_for(day: date) -> CoreRuleSet:
+    """The rule set in force on a day."""
+    return ruleset_in_force(rulesets(), day)
+
+
+def current_parameters() -> Parameters:
+    """Tallying parameters of the rule set in force today (they shape the stored facts)."""
+    try:
+        return ruleset_for(datetime.now(UTC).astimezone(VN_TZ).date()).parameters
+    except (LookupError, RuleSetError):
+        return Parameters()
+
+
+def paper_results() -> dict[str, bool]:
+    """Procedure code → whether it issues a paper result, from the catalogue."""
+    from thuocdo.catalog.models import Procedure as CatalogProcedure
+
+    return dict(CatalogProcedure.objects.values_list("code", "issues_paper_result"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Scopes: which agency codes a unit, level or block covers
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A level of aggregation: its key in URLs, its label, the raw agency codes it covers (None = all)."""
+
+    key: str
+    label: str
+    agency_codes: tuple[str, ...] | None
+    procedure_code: str = ""
+    field_code: str = ""
+    agency_ids: tuple[int, ...] = ()
+
+    def narrowed(self, *, procedure: str = "", field: str = "") -> Scope:
+        """The same scope restricted to one procedure or field."""
+        return Scope(self.key, self.label, self.agency_codes, procedure, field, self.agency_ids)
+
+
+class ScopeError(ValueError):
+    """An unknown unit, agency or level."""
+
+
+def agency_code_map() -> dict[str, int]:
+    """Every agency code seen in dossiers → the id of the agency that carries it today.
+
+    Agencies of units merged in 2025 map through UnitLineage to the agency of the same kind at the
+    primary successor unit, so their dossiers are re-aggregated under the new unit (counts, never
+    averages of old rates).
+    """
+    from thuocdo.units.models import Agency, UnitLineage
+
+    agencies = list(Agency.objects.values("id", "code", "kind", "admin_unit_id", "valid_to"))
+    by_unit_kind = {(a["admin_unit_id"], a["kind"]): a["id"] for a in agencies if a["valid_to"] is None}
+    successor: dict[int, int] = {}
+    for pred, succ, primary in UnitLineage.objects.values_list("predecessor_id", "successor_id", "is_primary"):
+        if primary or pred not in successor:
+            successor[pred] = succ
+    out: dict[str, int] = {}
+    for a in agencies:
+        target = a["id"]
+        if a["valid_to"] is not None and a["admin_unit_id"] is not None:
+            unit, seen = a["admin_unit_id"], set()
+            while unit in successor and unit not in seen:
+                seen.add(unit)
+                unit = successor[unit]
+            target = by_unit_kind.get((unit, a["kind"]), target)
+        out[a["code"]] = target
+    return out
+
+
+def _codes_for(agency_ids: Iterable[int]) -> tuple[str, ...]:
+    wanted = set(agency_ids)
+    return tuple(sorted(code for code, target in agency_code_map().items() if target in wanted))
+
+
+def resolve_scope(text: str) -> Scope:
+    """Parse a scope key: national, province:CODE, commune:CODE, agency:CODE, ministry:CODE, block:CODE."""
+    from thuocdo.units.models import AdminUnit, Agency, ComparisonBlock
+
+    key = (text or "national").strip()
+    kind, _sep, code = key.partition(":")
+    if kind == "national":
+        return Scope("national", _("Toàn quốc"), None)
+    if kind in ("province", "commune"):
+        unit = AdminUnit.objects.filter(structure="2025", level=kind, code=code).first()
+        if unit is None:
+            raise ScopeError(_("Không có đơn vị hành chính «%(code)s».") % {"code": code})
+        ids = tuple(Agency.objects.filter(admin_unit__path__startswith=unit.path).values_list("id", flat=True))
+        return Scope(key, unit.name, _codes_for(ids), agency_ids=ids)
+    if kind in ("agency", "ministry"):
+        agency = Agency.objects.filter(code=code).first()
+        if agency is None:
+            raise ScopeError(_("Không có cơ quan «%(code)s».") % {"code": code})
+        ids = tuple(Agency.objects.filter(path__startswith=agency.path).values_list("id", flat=True))
+        return Scope(key, agency.name, _codes_for(ids), agency_ids=ids)
+    if kind == "block":
+        block = ComparisonBlock.objects.filter(code=code).first()
+        if block is None:
+            raise ScopeError(_("Không có khối «%(code)s».") % {"code": code})
+        ids = tuple(Agency.objects.filter(block=block).values_list("id", flat=True))
+        return Scope(key, block.name, _codes_for(ids), agency_ids=ids)
+    raise ScopeError(_("Cấp tổng hợp «%(key)s» không hợp lệ.") % {"key": key})
+
+
+def scope_of_agency(agency: Any) -> Scope:
+    """The scope of one agency and the agencies under it."""
+    return resolve_scope(f"agency:{agency.code}")
+
+
+def child_scopes(scope: Scope) -> list[Scope]:
+    """The scopes one level down, for drill-down: provinces, communes and agencies of a unit, sub-agencies."""
+    from thuocdo.units.models import AdminUnit, Agency
+
+    kind, _sep, code = scope.key.partition(":")
+    if kind == "national":
+        units = AdminUnit.objects.filter(structure="2025", level="province").order_by("code")
+        return [resolve_scope(f"province:{u.code}") for u in units]
+    if kind in ("province", "commune"):
+        unit = AdminUnit.objects.get(structure="2025", level=kind, code=code)
+        out = [
+            resolve_scope(f"agency:{a.code}")
+            for a in Agency.objects.filter(admin_unit=unit, parent__isnull=True, valid_to__isnull=True).order_by("path")
+        ]
+        out += [
+            resolve_scope(f"commune:{u.code}")
+            for u in AdminUnit.objects.filter(parent=unit, structure="2025").order_by("code")
+        ]
+        return out
+    if kind in ("agency", "ministry"):
+        agency = Agency.objects.get(code=code)
+        return [resolve_scope(f"agency:{a.code}") for a in agency.children.filter(valid_to__isnull=True)]
+    if kind == "block":
+        return [resolve_scope(f"agency:{a.code}") for a in Agency.objects.filter(pk__in=scope.agency_ids).order_by("path")]
+    return []
+
+
+def _filter(qs: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+    if scope.agency_codes is not None:
+        qs = qs.filter(agency_code__in=scope.agency_codes)
+    if scope.procedure_code:
+        qs = qs.filter(procedure_code=scope.procedure_code)
+    if scope.field_code:
+        qs = qs.filter(field_code=scope.field_code)
+    return qs
+
+
+# ----------------------------------------------------------------------------------------------
+# Dossier-based tallies: cells + as-of part
+
+
+def _month_split(first: date, stop: date) -> tuple[list[tuple[date, date]], list[date]]:
+    """Whole months and day ranges covering [first, stop): ([month starts...], day ranges)."""
+    months: list[date] = []
+    ranges: list[tuple[date, date]] = []
+    d = first
+    while d < stop:
+        nxt = date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+        if d.day == 1 and nxt <= stop:
+            months.append(d)
+            d = nxt
+        else:
+            end = min(nxt, stop)
+            ranges.append((d, end))
+            d = end
+    return ranges, months
+
+
+_SUMS = {m: Sum(m) for m in METRICS}
+
+
+def _cell_sums(scope: Scope, first: date, stop: date) -> tuple[dict[str, int], list[tuple[str, int, int, int, int]]]:
+    """Summed metrics and per-procedure (online, fee, paid, pop) over whole days [first, stop)."""
+    sums = dict.fromkeys(METRICS, 0)
+    per_proc: list[tuple[str, int, int, int, int]] = []
+    if stop <= first:
+        return sums, per_proc
+    ranges, months = _month_split(first, stop)
+    parts: list[QuerySet[Any]] = []
+    if months:
+        parts.append(_filter(CellMonth.objects.filter(month__in=months), scope))
+    if ranges:
+        q = Q()
+        for a, b in ranges:
+            q |= Q(day__gte=a, day__lt=b)
+        parts.append(_filter(CellDay.objects.filter(q), scope))
+    for qs in parts:
+        got = qs.aggregate(**_SUMS)
+        for m in METRICS:
+            sums[m] += got[m] or 0
+        per_proc.extend(
+            qs.filter(r_n__gt=0)
+            .values("procedure_code")
+            .annotate(o=Sum("r_online"), f=Sum("r_fee"), p=Sum("r_paid"), pp=Sum("r_pop"))
+            .values_list("procedure_code", "o", "f", "p", "pp")
+        )
+    return sums, per_proc
+
+
+_FINAL_COUNTED = ("early", "on_time", "late")
+
+
+def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, int]) -> None:
+    """Add the verdicts of dossiers not settled before J and correct their received-day counts."""
+    facts = _filter(DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=judge), scope)
+    open_ = Q(open_until__gt=judge)
+    counted_open = open_ & (Q(due_known=True) | Q(late_at__lte=judge))
+    at_j = Q(open_until=judge, final__in=_FINAL_COUNTED)
+    fix = open_ & Q(closed=True, paper=True, received_at__gte=start)
+    got = facts.aggregate(
+        oc=Count("code", filter=counted_open),
+        ol=Count("code", filter=open_ & Q(late_at__lte=judge)),
+        of=Count("code", filter=counted_open & Q(flagged=True)),
+        jc=Count("code", filter=at_j),
+        jl=Count("code", filter=at_j & Q(final="late")),
+        jf=Count("code", filter=at_j & Q(flagged=True)),
+        c33=Count("code", filter=fix & Q(online=True, e_result=False)),
+        c41=Count("code", filter=fix),
+        c41n=Count("code", filter=fix & Q(result_file=True)),
+        c42=Count("code", filter=fix & Q(has_files=True, result_file=False)),
+    )
+    sums["s_counted"] += got["oc"] + got["jc"]
+    sums["s_late"] += got["jl"]
+    sums["s_within"] += got["oc"] - got["ol"] + got["jc"] - got["jl"]
+    sums["s_flagged"] += got["of"] + got["jf"]
+    sums["r_ok33"] += got["c33"]
+    sums["r_den41"] -= got["c41"]
+    sums["r_num41"] -= got["c41n"]
+    sums["r_ok42"] += got["c42"]
+
+
+def _tail(scope: Scope, begin: datetime, judge: datetime, sums: dict[str, int]) -> list[tuple[str, int, int, int, int]]:
+    """The part of J's own day before J, as a partial day cell would hold it."""
+    if judge <= begin:
+        return []
+    received = _filter(DossierFact.objects.filter(excluded=False, received_at__gte=begin, received_at__lt=judge), scope)
+    closed_paper = Q(closed=True, paper=True)
+    got = received.aggregate(
+        r_n=Count("code"),
+        r_online=Count("code", filter=Q(online=True)),
+        r_ok33=Count("code", filter=Q(online=True) & (~closed_paper | Q(e_result=True))),
+        r_fee=Count("code", filter=Q(fee=True)),
+        r_paid=Count("code", filter=Q(fee=True, paid=True)),
+        r_den41=Count("code", filter=closed_paper),
+        r_num41=Count("code", filter=closed_paper & Q(result_file=True)),
+        r_ok42=Count("code", filter=Q(has_files=True) & (~closed_paper | Q(result_file=True))),
+        r_reused=Count("code", filter=Q(reused=True)),
+        r_store=Count("code", filter=Q(store=True)),
+        r_pop=Count("code", filter=Q(pop=True)),
+    )
+    for m in RECEIVED_METRICS:
+        sums[m] += got[m]
+    settled = _filter(
+        DossierFact.objects.filter(
+            excluded=False, open_until__gte=begin, open_until__lt=judge, final__in=_FINAL_COUNTED
+        ),
+        scope,
+    ).aggregate(
+        c=Count("code"),
+        late=Count("code", filter=Q(final="late")),
+        f=Count("code", filter=Q(flagged=True)),
+    )
+    sums["s_counted"] += settled["c"]
+    sums["s_late"] += settled["late"]
+    sums["s_within"] += settled["c"] - settled["late"]
+    sums["s_flagged"] += settled["f"]
+    return [
+        (p, int(o), int(f), int(pd), int(pp))
+        for p, o, f, pd, pp in received.values("procedure_code")
+        .annotate(
+            o=Count("code", filter=Q(online=True)),
+            f=Count("code", filter=Q(fee=True)),
+            pd=Count("code", filter=Q(fee=True, paid=True)),
+            pp=Count("code", filter=Q(pop=True)),
+        )
+        .values_list("procedure_code", "o", "f", "pd", "pp")
+    ]
+
+
+def dossier_tallies(scope: Scope, start: datetime, judge: datetime) -> DossierTallies:
+    """Dossier-based tallies of a scope for [start, judge), from the incremental cells and the as-of part."""
+    sums = dict.fromkeys(METRICS, 0)
+    if judge <= start:
+        return tallies_from_sums(sums, online=set(), fee=set(), paid=set(), population=set())
+    first, last = vn_day(start), vn_day(judge)
+    cells, per_proc = _cell_sums(scope, first, last)
+    for m in METRICS:
+        sums[m] += cells[m]
+    per_proc += _tail(scope, max(start, vn_midnight(last)), judge, sums)
+    _as_of_part(scope, start, judge, sums)
+    online = {p for p, o, _f, _p, _pp in per_proc if o}
+    fee = {p for p, _o, f, _p, _pp in per_proc if f}
+    paid = {p for p, _o, _f, pd, _pp in per_proc if pd}
+    pop = {p for p, _o, _f, _p, pp in per_proc if pp}
+    return tallies_from_sums(sums, online=online, fee=fee, paid=paid, population=pop)
+
+
+# ----------------------------------------------------------------------------------------------
+# The index
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """The index of one scope and period, with the tallies behind it."""
+
+    scope: Scope
+    period: Period
+    judged_at: datetime
+    result: IndexResult
+    tallies: dict[str, Tally]
+    ruleset_name: str
+    notes: list[str] = field(default_factory=list)
+
+
+def catalogue_for(scope: Scope, dossier_procedures: Iterable[str] = ()) -> list[Procedure]:
+    """Catalogue procedures a scope answers for: those assigned to its agencies, plus any it received dossiers for."""
+    from thuocdo.catalog.models import Procedure as CatalogProcedure
+
+    qs = CatalogProcedure.objects.all()
+    if scope.agency_codes is not None:
+        qs = qs.filter(Q(agencies__in=scope.agency_ids) | Q(code__in=list(dossier_procedures))).distinct()
+    if scope.procedure_code:
+        qs = qs.filter(code=scope.procedure_code)
+    if scope.field_code:
+        qs = qs.filter(field__code=scope.field_code)
+    return [
+        Procedure(
+            code=p.code,
+            online_level=p.online_level,  # type: ignore[arg-type]
+            fee_bearing=p.fee_bearing,
+            issues_paper_result=p.issues_paper_result,
+            full_online_eligible=p.full_online_eligible,
+            citizen_subject=p.citizen_subject,
+            time_limit=p.time_limit,
+            time_limit_unit=p.time_limit_unit,
+            published_on=p.published_on,
+            made_public_on=p.made_public_on,
+            legal_effective_on=p.legal_effective_on,
+            components_complete=p.components_complete,
+        )
+        for p in qs
+    ]
+
+
+@lru_cache(maxsize=1)
+def _shift() -> Any:
+    from thuocdo.calendars.selectors import work_calendar
+
+    return work_calendar().shift_working_days
+
+
+def procedure_tallies(
+    procedures: Sequence[Procedure], d: DossierTallies, period: Period, judge: datetime, ruleset: CoreRuleSet
+) -> dict[str, Tally]:
+    """1.1–1.3 and 3.1 from the catalogue (core), 3.2, 3.5, 3.5b and 4.5a from the dossier procedure sets."""
+    try:
+        shift = _shift()
+    except Exception:  # a calendar problem must not hide the index; core falls back to weekdays
+        shift = None
+    base = tally_dossiers(
+        [], period.start_at, period.end_at, procedures, judge, ruleset=ruleset, shift_working_days=shift
+    ).counts
+    out = {k: v for k, v in base.items() if k in ("1.1", "1.2", "1.3", "3.1")}
+
+    def share(members: list[Procedure], hits: set[str]) -> Tally:
+        return Tally(sum(p.code in hits for p in members), len(members))
+
+    out["3.2"] = share([p for p in procedures if p.online_level in ("full", "partial")], d.online_procedures)
+    fee = [p for p in procedures if p.fee_bearing]
+    out["3.5"] = share(fee, d.fee_procedures)
+    out["3.5b"] = share(fee, d.paid_procedures)
+    out["4.5a"] = share([p for p in procedures if p.citizen_subject], d.population_procedures)
+    return {k: v for k, v in out.items() if v.denominator}
+
+
+def _months_within(period: Period) -> list[date]:
+    _ranges, months = _month_split(period.start, period.end)
+    return months
+
+
+def entered_tallies(scope: Scope, period: Period, received: int) -> dict[str, Tally]:
+    """1.4 (synced / max(reported, synced)) and 4.6 from figures entered for the whole months of the period."""
+    qs = ReportedFigure.objects.filter(month__in=_months_within(period))
+    if scope.agency_codes is not None:
+        qs = qs.filter(agency_id__in=scope.agency_ids)
+    out: dict[str, Tally] = {}
+    reported = qs.filter(indicator="1.4").aggregate(n=Sum("numerator"), c=Count("id"))
+    if reported["c"]:
+        out["1.4"] = Tally(received, max(int(reported["n"] or 0), received))
+    copies = qs.filter(indicator="4.6").aggregate(n=Sum("numerator"), d=Sum("denominator"), c=Count("id"))
+    if copies["c"] and copies["d"]:
+        out["4.6"] = Tally(int(copies["n"] or 0), int(copies["d"]))
+    return out
+
+
+def feedback_tallies(scope: Scope, period: Period, judge: datetime) -> dict[str, Tally]:
+    """5.1–5.3 from citizen feedback (PAKN) of the scope's agencies."""
+    from thuocdo.feedback.selectors import indicator_tallies
+    from thuocdo.units.models import Agency
+
+    agencies = Agency.objects.all() if scope.agency_codes is None else Agency.objects.filter(pk__in=scope.agency_ids)
+    got = indicator_tallies(agencies=agencies, start=period.start_at, end=period.end_at, as_of=judge)
+    return {k: Tally(n, d) for k, (n, d) in got.items() if d}
+
+
+def index_for(
+    scope: Scope | str,
+    period: Period | str,
+    as_of: datetime | None = None,
+    *,
+    with_feedback: bool = True,
+) -> IndexView:
+    """The 766 index of a scope (or scope key) for a period, judged at min(period end, as_of or now)."""
+    if isinstance(scope, str):
+        scope = resolve_scope(scope)
+    if isinstance(period, str):
+        period = parse_period(period)
+    judge = min(period.end_at, as_of or datetime.now(UTC))
+    ruleset = ruleset_for(period.start)
+    d = dossier_tallies(scope, period.start_at, judge)
+    tallies: dict[str, Tally] = {k: Tally(n, den) for k, (n, den) in d.counts.items() if den}
+    seen = d.online_procedures | d.fee_procedures | d.population_procedures
+    procedures = catalogue_for(scope, seen)
+    tallies.update(procedure_tallies(procedures, d, period, judge, ruleset))
+    tallies.update(entered_tallies(scope, period, d.received))
+    notes: list[str] = []
+    if with_feedback:
+        tallies.update(feedback_tallies(scope, period, judge))
+    if "1.4" not in tallies:
+        notes.append(_("Chưa nhập số hồ sơ báo cáo (1.4): chỉ số được loại khỏi nhóm theo bộ quy tắc."))
+    return IndexView(scope, period, judge, compute(tallies, ruleset), tallies, ruleset.name, notes)
+
+
+def ranking(scopes: Sequence[Scope], period: Period | str, as_of: datetime | None = None) -> list[tuple[Scope, IndexView]]:
+    """Scopes (a block's agencies, a province's communes...) ordered by total score, best first."""
+    views = [(s, index_for(s, period, as_of, with_feedback=True)) for s in scopes]
+    return sorted(views, key=lambda sv: (-sv[1].result.total, sv[0].label))
+
+
+def block_scopes(block_code: str) -> list[Scope]:
+    """The agencies of a comparison block, each as a scope."""
+    return child_scopes(resolve_scope(f"block:{block_code}"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Explain this score
+
+
+@dataclass(frozen=True)
+class ExplainRow:
+    record: str
+    in_numerator: bool
+    in_denominator: bool
+    reason_vi: str
+    reason_en: str
+    agency_code: str = ""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    indicator: str
+    name_vi: str
+    numerator: int
+    denominator: int
+    rows: list[ExplainRow]
+    page: int
+    pages: int
+    total_rows: int
+
+
+def _scoped_codes(scope: Scope, start: datetime, judge: datetime, *, received_only: bool) -> QuerySet[Any]:
+    facts = DossierFact.objects.filter(excluded=False, received_at__lt=judge)
+    facts = facts.filter(received_at__gte=start) if received_only else facts.filter(open_until__gte=start)
+    return _filter(facts, scope).order_by("code").values_list("code", "agency_code")
+
+
+def explain(
+    indicator: str, scope: Scope | str, period: Period | str, *, as_of: datetime | None = None, page: int = 1,
+    per_page: int = 50,
+) -> Explanation:
+    """The records behind one indicator value, each with the reason it counts as it does (paginated)."""
+    from thuocdo.dossiers.models import Dossier
+
+    if isinstance(scope, str):
+        scope = resolve_scope(scope)
+    if isinstance(period, str):
+        period = parse_period(period)
+    view = index_for(scope, period, as_of, with_feedback=indicator in ("5.1", "5.2", "5.3"))
+    ruleset = ruleset_for(period.start)
+    try:
+        ind = ruleset.indicator(indicator)
+    except KeyError:
+        raise ScopeError(_("Không có chỉ số «%(id)s».") % {"id": indicator}) from None
+    tally = view.tallies.get(indicator, Tally(0, 0))
+    judge = view.judged_at
+    rows: list[ExplainRow]
+    page = max(1, page)
+    if indicator in DOSSIER_INDICATORS:
+        codes = _scoped_codes(scope, period.start_at, judge, received_only=indicator not in ("2.1", "5.4"))
+        total = codes.count()
+        chunk = list(codes[(page - 1) * per_page : page * per_page])
+        agency_of = dict(chunk)
+        dossiers = _parsed(Dossier.objects.filter(code__in=list(agency_of)))
+        got = tally_dossiers(
+            dossiers, period.start_at, period.end_at, [], judge, ruleset=ruleset, explain=True
+        ).contributions.get(indicator, [])
+        by_code = {c.record: c for c in got}
+        rows = []
+        for code in sorted(agency_of):
+            c = by_code.get(code)
+            if c is None:
+                rows.append(ExplainRow(code, False, False, _("Không thuộc mẫu số của chỉ số này"), "Not in the denominator", agency_of[code]))
+            else:
+                rows.append(ExplainRow(c.record, c.in_numerator, c.in_denominator, c.reason_vi, c.reason_en, agency_of[code]))
+    elif indicator in PROCEDURE_INDICATORS:
+        d = dossier_tallies(scope, period.start_at, judge)
+        procs = catalogue_for(scope, d.online_procedures | d.fee_procedures | d.population_procedures)
+        rows = _procedure_reasons(indicator, procs, d, period, judge, ruleset)
+        total = len(rows)
+        rows = rows[(page - 1) * per_page : page * per_page]
+    else:
+        rows = [
+            ExplainRow(
+                "-", True, True,
+                _("Số liệu tổng hợp: %(n)s / %(d)s (nhập tay hoặc từ phản ánh, kiến nghị)") % {"n": tally.numerator, "d": tally.denominator},
+                "Aggregate figure",
+            )
+        ]
+        total = 1
+    pages = max(1, -(-total // per_page))
+    return Explanation(indicator, ind.name_vi, tally.numerator, tally.denominator, rows, page, pages, total)
+
+
+def _parsed(rows: QuerySet[Any]) -> list[Any]:
+    import msgspec
+
+    from thuocdo.core.dossier import DossierError, Status, parse_document
+
+    out = []
+    for code, raw, status, finished, returned in rows.values_list("code", "raw", "status", "finished_at", "returned_at"):
+        try:
+            parsed = parse_document(msgspec.json.decode(raw), record=code)
+        except DossierError:
+            continue
+        from dataclasses import replace
+
+        out.append(replace(parsed, status=Status(status), finished_at=finished, returned_at=returned))
+    return out
+
+
+def _procedure_reasons(
+    indicator: str, procs: Sequence[Procedure], d: DossierTallies, period: Period, judge: datetime, ruleset: CoreRuleSet
+) -> list[ExplainRow]:
+    if indicator in ("1.1", "1.2", "1.3", "3.1"):
+        got = tally_dossiers([], period.start_at, period.end_at, procs, judge, ruleset=ruleset, explain=True)
+        return [
+            ExplainRow(c.record, c.in_numerator, c.in_denominator, c.reason_vi, c.reason_en)
+            for c in got.contributions.get(indicator, [])
+        ]
+    members, hits, yes, no = {
+        "3.2": (
+            [p for p in procs if p.online_level in ("full", "partial")], d.online_procedures,
+            _("Có hồ sơ trực tuyến trong kỳ"), _("Không có hồ sơ trực tuyến trong kỳ"),
+        ),
+        "3.5": (
+            [p for p in procs if p.fee_bearing], d.fee_procedures,
+            _("Có hồ sơ đồng bộ kèm phí, lệ phí"), _("Không có hồ sơ đồng bộ kèm phí, lệ phí"),
+        ),
+        "3.5b": (
+            [p for p in procs if p.fee_bearing], d.paid_procedures,
+            _("Có giao dịch thanh toán trực tuyến"), _("Chưa có giao dịch thanh toán trực tuyến"),
+        ),
+        "4.5a": (
+            [p for p in procs if p.citizen_subject], d.population_procedures,
+            _("Có hồ sơ dùng dữ liệu dân cư"), _("Chưa có hồ sơ dùng dữ liệu dân cư"),
+        ),
+    }[indicator]
+    return [ExplainRow(p.code, p.code in hits, True, yes if p.code in hits else no, "") for p in members]
+
+
+# ----------------------------------------------------------------------------------------------
+# Late lists
+
+
+@dataclass(frozen=True)
+class LateStep:
+    dossier: str
+    agency_code: str
+    procedure_code: str
+    officer: str
+    department: str
+    due_at: datetime | None
+    acted_at: datetime | None
+    overdue_by: timedelta
+
+
+def overdue_steps(scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500) -> list[LateStep]:
+    """Open processing steps (QuaTrinhXuLy) past their own deadline, or due within `horizon` (at risk)."""
+    from thuocdo.dossiers.models import DossierStep
+
+    open_statuses = (2, 4, 5, 6)
+    qs = DossierStep.objects.filter(
+        acted_at__isnull=True, due_at__isnull=False, due_at__lt=now + horizon, dossier__status__in=open_statuses
+    ).select_related("dossier")
+    if horizon:
+        qs = qs.filter(due_at__gte=now)
+    if scope.agency_codes is not None:
+        qs = qs.filter(dossier__agency_code__in=scope.agency_codes)
+    return [
+        LateStep(
+            s.dossier.code, s.dossier.agency_code, s.dossier.procedure_code, s.officer, s.department, s.due_at,
+            s.acted_at, max(timedelta(0), now - s.due_at) if s.due_at else timedelta(0),
+        )
+        for s in qs.order_by("due_at")[:limit]
+    ]
+
+
+def overdue_dossiers(scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500) -> QuerySet[Any]:
+    """Open dossiers already late at `now` (horizon 0) or turning late within `horizon` (at risk)."""
+    qs = _filter(DossierFact.objects.filter(excluded=False, open_until__gt=now, received_at__lte=now), scope)
+    if horizon:
+        qs = qs.filter(late_at__gt=now, late_at__lte=now + horizon)
+    else:
+        qs = qs.filter(late_at__lte=now)
+    return qs.order_by("late_at")[:limit]
+
+
+@dataclass(frozen=True)
+class LateUnit:
+    agency_code: str
+    agency_name: str
+    late: int
+    counted: int
+
+
+@dataclass(frozen=True)
+class LateOfficial:
+    officer: str
+    department: str
+    agency_code: str
+    late_steps: int
+    steps: int
+
+
+def late_units(scope: Scope, period: Period | str, as_of: datetime | None = None) -> list[LateUnit]:
+    """Agencies with late dossiers in the period (settled late, or open and late at its end), most late first."""
+    from thuocdo.units.models import Agency
+
+    if isinstance(period, str):
+        period = parse_period(period)
+    judge = min(period.end_at, as_of or datetime.now(UTC))
+    base = _filter(
+        DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=period.start_at), scope
+    )
+    settled = Q(open_until__lte=judge)
+    late = (settled & Q(final="late")) | (~settled & Q(late_at__lte=judge))
+    counted = (settled & Q(final__in=_FINAL_COUNTED)) | (~settled & (Q(due_known=True) | Q(late_at__lte=judge)))
+    rows = (
+        base.values("agency_code")
+        .annotate(late=Count("code", filter=late), counted=Count("code", filter=counted))
+        .filter(late__gt=0)
+        .order_by("-late", "agency_code")
+    )
+    names = dict(Agency.objects.values_list("code", "name"))
+    return [LateUnit(r["agency_code"], names.get(r["agency_code"], ""), r["late"], r["counted"]) for r in rows]
+
+
+def late_officials(scope: Scope, period: Period | str) -> list[LateOfficial]:
+    """Officials whose processing steps acted in the period were past the step's own deadline, most first."""
+    from thuocdo.dossiers.models import DossierStep
+
+    if isinstance(period, str):
+        period = parse_period(period)
+    qs = DossierStep.objects.filter(
+        acted_at__gte=period.start_at, acted_at__lt=period.end_at, due_at__isnull=False
+    ).exclude(officer="")
+    if scope.agency_codes is not None:
+        qs = qs.filter(dossier__agency_code__in=scope.agency_codes)
+    from django.db.models import F
+
+    rows = (
+        qs.values("officer", "department", "dossier__agency_code")
+        .annotate(late=Count("id", filter=Q(acted_at__gt=F("due_at"))), steps=Count("id"))
+        .filter(late__gt=0)
+        .order_by("-late", "officer")
+    )
+    return [
+        LateOfficial(r["officer"], r["department"], r["dossier__agency_code"], r["late"], r["steps"]) for r in rows
+    ]
+
+
+def total_as_float(value: Decimal) -> float:
+    """Decimal points for JSON."""
+    return float(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Raw reads for the batch recompute and its checks
+
+
+def fact_rows() -> Iterable[tuple[Any, ...]]:
+    """Every fact row in FACT_COLUMNS order (streamed)."""
+    from thuocdo.indices.facts import FACT_COLUMNS
+
+    return DossierFact.objects.order_by().values_list(*FACT_COLUMNS).iterator(chunk_size=5000)
+
+
+def stored_cells() -> dict[tuple[str, str, str, date], tuple[int, ...]]:
+    """The incremental day cells with a non-zero count, keyed like recompute.run_cells."""
+    out = {}
+    for row in CellDay.objects.values_list("agency_code", "procedure_code", "field_code", "day", *METRICS):
+        values = tuple(row[4:])
+        if any(values):
+            out[(row[0], row[1], row[2], row[3])] = values
+    return out

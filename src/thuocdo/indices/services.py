@@ -1,0 +1,242 @@
+"""Writing the 766 index: keeping dossier facts and cells current, rule sets, entered figures.
+
+`sync_facts` is the incremental path: it reads dossiers that changed since it last looked (or the
+codes it is given), derives their facts (indices.facts), and applies to the day and month cells
+the difference between what each dossier counted for before and what it counts for now — the
+same delta rule the dossiers app uses for its monthly tallies, so repeated or reordered
+deliveries cannot make the cells drift. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from django.db import connection
+
+from thuocdo.audit.services import record_change
+from thuocdo.core.dossier import DossierError, Status, parse_document
+from thuocdo.core.rulesets import Parameters
+from thuocdo.indices import selectors
+from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of
+from thuocdo.indices.models import CellDay, CellMonth, DossierFact, ReportedFigure, RuleSet, SyncState
+
+# Rows written with an older `now` may commit after a newer batch; looking back this far catches them.
+LOOKBACK = timedelta(seconds=30)
+_CHUNK = 2000
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    examined: int = 0
+    changed: int = 0
+    skipped: int = 0  # rows whose stored document no longer parses (should not happen)
+
+
+# ----------------------------------------------------------------------------------------------
+# Facts and cells
+
+
+def _fingerprint(version: Any, content_hash: str, status: int, finished: Any, returned: Any) -> str:
+    return f"{version}:{content_hash}:{status}:{finished}:{returned}"[:120]
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def sync_facts(*, codes: Sequence[str] | None = None, full: bool = False, now: datetime) -> SyncReport:
+    """Bring facts and cells up to date with the dossier table: given codes, everything, or what changed lately."""
+    from thuocdo.dossiers.models import Dossier
+
+    report = SyncReport()
+    state, _ = SyncState.objects.get_or_create(name="facts")
+    rows = Dossier.objects.values_list(
+        "code", "version", "content_hash", "status", "finished_at", "returned_at", "updated_at"
+    )
+    if codes is not None:
+        candidates: list[tuple[Any, ...]] = []
+        for chunk in _chunks(list(codes)):
+            candidates.extend(rows.filter(code__in=chunk))
+    elif full or state.watermark is None:
+        candidates = list(rows)
+    else:
+        candidates = list(rows.filter(updated_at__gte=state.watermark - LOOKBACK))
+    report.examined = len(candidates)
+    if not candidates:
+        return report
+    wanted = {c[0]: _fingerprint(*c[1:6]) for c in candidates}
+    known: dict[str, str] = {}
+    for chunk in _chunks(list(wanted)):
+        known.update(DossierFact.objects.filter(code__in=chunk).values_list("code", "fingerprint"))
+    changed = [code for code, fp in wanted.items() if known.get(code) != fp]
+    if changed:
+        report.changed, report.skipped = _refresh(changed, wanted, replaced=[c for c in changed if c in known])
+        report.changed -= report.skipped
+    newest = max(c[6] for c in candidates)
+    if codes is None and (state.watermark is None or newest > state.watermark):
+        state.watermark = newest
+        state.save(update_fields=["watermark", "updated_at"])
+    return report
+
+
+def _refresh(changed: Sequence[str], fingerprints: Mapping[str, str], *, replaced: Sequence[str]) -> tuple[int, int]:
+    from thuocdo.dossiers.models import Dossier
+
+    params = selectors.current_parameters()
+    paper = selectors.paper_results()
+    new: list[Facts] = []
+    skipped = 0
+    for chunk in _chunks(list(changed)):
+        for code, raw, status, finished, returned in Dossier.objects.filter(code__in=chunk).values_list(
+            "code", "raw", "status", "finished_at", "returned_at"
+        ):
+            try:
+                parsed = parse_document(msgspec.json.decode(raw), record=code)
+            except (DossierError, msgspec.DecodeError):
+                skipped += 1
+                continue
+            parsed = stored_state(parsed, status=status, finished_at=finished, returned_at=returned)
+            new.append(facts_of(parsed, paper=paper.get(parsed.procedure_code, True), params=params))
+    old = [fact_from_row(r) for chunk in _chunks(list(replaced)) for r in _fact_rows(chunk)]
+    apply_facts(old=old, new=new, fingerprints=fingerprints)
+    return len(changed), skipped
+
+
+def stored_state(parsed: Any, *, status: int, finished_at: Any, returned_at: Any) -> Any:
+    """The parsed document moved on to the stored row's status and end dates (status events apply there)."""
+    from dataclasses import replace
+
+    return replace(parsed, status=Status(status), finished_at=finished_at, returned_at=returned_at)
+
+
+def _fact_rows(codes: Sequence[str]) -> Iterable[tuple[Any, ...]]:
+    return DossierFact.objects.filter(code__in=codes).values_list(*FACT_COLUMNS)
+
+
+def fact_from_row(row: Sequence[Any]) -> Facts:
+    """A Facts object from a DossierFact values_list row in FACT_COLUMNS order."""
+    return Facts(*row)
+
+
+def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], fingerprints: Mapping[str, str]) -> None:
+    """Replace the facts of some dossiers and move the cells by the difference."""
+    day: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
+    for sign, facts in ((-1, old), (1, new)):
+        for f in facts:
+            for key, values in f.contributions():
+                bucket = day[key]
+                for i, v in enumerate(values):
+                    bucket[i] += sign * v
+    month: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
+    for (a, p, fc, d), values in day.items():
+        bucket = month[(a, p, fc, d.replace(day=1))]
+        for i, v in enumerate(values):
+            bucket[i] += v
+    codes = [f.code for f in old] + [f.code for f in new]
+    for chunk in _chunks(sorted(set(codes))):
+        DossierFact.objects.filter(code__in=chunk).delete()
+    DossierFact.objects.bulk_create(
+        [
+            DossierFact(**{c: getattr(f, c) for c in FACT_COLUMNS}, fingerprint=fingerprints.get(f.code, ""))
+            for f in new
+        ],
+        batch_size=_CHUNK,
+    )
+    _add_cells(CellDay, "day", day)
+    _add_cells(CellMonth, "month", month)
+
+
+def _add_cells(model: Any, when: str, deltas: Mapping[tuple[str, str, str, date], list[int]]) -> None:
+    rows = [(*k, *v) for k, v in deltas.items() if any(v)]
+    if not rows:
+        return
+    if connection.vendor == "sqlite":
+        rows = [(a, p, f, d.isoformat(), *v) for a, p, f, d, *v in rows]
+    table = model._meta.db_table
+    names = ("agency_code", "procedure_code", "field_code", when, *METRICS)
+    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in METRICS)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
+            f"ON CONFLICT (agency_code, procedure_code, field_code, {when}) DO UPDATE SET {sets}",
+            rows,
+        )
+
+
+def rebuild_facts(*, now: datetime) -> SyncReport:
+    """Derive every fact again (after a catalogue or rule-set parameter change) and rebuild the cells."""
+    DossierFact.objects.all().delete()
+    CellDay.objects.all().delete()
+    CellMonth.objects.all().delete()
+    SyncState.objects.filter(name="facts").delete()
+    return sync_facts(full=True, now=now)
+
+
+def on_dossiers_stored(codes: Sequence[str], **_: Any) -> None:
+    """Hook for the dossiers app: refresh the index for a batch just written, in the same transaction."""
+    sync_facts(codes=codes, now=datetime.now(UTC))
+
+
+# ----------------------------------------------------------------------------------------------
+# Rule sets and entered figures
+
+
+def save_ruleset(*, document: Mapping[str, Any], actor: Any = None, active: bool = True) -> RuleSet:
+    """Create or replace a rule set from its JSON document (validated by core.rulesets); audited."""
+    existing = RuleSet.objects.filter(code=str(document.get("id", ""))).first()
+    ruleset = existing or RuleSet()
+    before = existing.document if existing else None
+    ruleset.document = dict(document)
+    ruleset.active = active
+    ruleset.save()  # validates; raises ValidationError naming every problem
+    record_change(
+        actor=actor,
+        action="indices.ruleset.update" if existing else "indices.ruleset.create",
+        obj=ruleset,
+        summary=f"Bộ quy tắc 766 «{ruleset.code}» hiệu lực từ {ruleset.effective_from:%d/%m/%Y}",
+        data={"before": before, "after": ruleset.document, "active": active},
+    )
+    return ruleset
+
+
+def set_reported_figure(
+    *,
+    agency: Any,
+    indicator: str,
+    month: date,
+    numerator: int,
+    denominator: int | None = None,
+    note: str = "",
+    actor: Any = None,
+) -> ReportedFigure:
+    """Enter or correct a hand-entered figure (1.4 reported count, 4.6) for an agency and month; audited."""
+    figure = ReportedFigure.objects.filter(agency=agency, indicator=indicator, month=month).first()
+    before = None if figure is None else {"numerator": figure.numerator, "denominator": figure.denominator}
+    figure = figure or ReportedFigure(agency=agency, indicator=indicator, month=month)
+    figure.numerator, figure.denominator, figure.note = numerator, denominator, note
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        figure.entered_by = actor
+    figure.full_clean()
+    figure.save()
+    record_change(
+        actor=actor,
+        action="indices.figure.set",
+        obj=figure,
+        summary=f"Chỉ số {indicator} của {agency} tháng {month:%m/%Y}: {numerator}"
+        + (f"/{denominator}" if denominator is not None else ""),
+        data={"before": before, "after": {"numerator": numerator, "denominator": denominator}},
+    )
+    return figure
+
+
+def parameters_changed(before: Parameters, after: Parameters) -> bool:
+    """True if a rule-set change alters how facts are derived (then rebuild_facts is needed)."""
+    return before != after

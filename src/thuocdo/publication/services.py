@@ -1,0 +1,482 @@
+"""Writes for publication: importing history (with merger back-casts), targets, and daily ranking snapshots.
+
+Callers own the transaction (the request, or `transaction.atomic()` in a command): an import either
+applies every row or, when any row is wrong, raises ImportFailed before writing anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from thuocdo.audit.services import record_change
+from thuocdo.publication import measures, ranking, selectors
+from thuocdo.publication.models import PublishedFigure, Snapshot, SnapshotRow, Target
+from thuocdo.shared.tabular import ImportFailed, Row, RowError, read_table
+from thuocdo.units.models import AdminUnit, Agency, UnitLineage
+from thuocdo.units.services import normalise_unit_code
+from thuocdo.units.sources import COMMUNE, CURRENT, LEGACY, PROVINCE
+
+COMPONENT_PREFIX = "component:"
+ALIASES = {
+    "unit_code": ["ma_don_vi", "mã đơn vị", "ma dvhc", "mã đvhc"],
+    "agency_code": ["ma_co_quan", "mã cơ quan"],
+    "year": ["nam", "năm"],
+    "measure": ["chi_so", "chỉ số"],
+    "value": ["gia_tri", "giá trị"],
+    "period": ["ky", "kỳ"],
+    "n": ["so_phieu", "số phiếu"],
+    "weight": ["trong_so", "trọng số"],
+    "source": ["nguon", "nguồn"],
+}
+_PERIOD = re.compile(r"^(Q[1-4]|M(0[1-9]|1[0-2]))$")
+
+
+@dataclass
+class _Parsed:
+    row: Row
+    unit: AdminUnit | None
+    agency: Agency | None
+    measure: str
+    year: int
+    period: str
+    values: dict[str, Any]
+    weight: Decimal | None
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    estimates: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the operator and the audit log."""
+        return (
+            f"{self.file}: {self.rows} dòng; {self.created} số liệu mới, {self.updated} cập nhật, "
+            f"{self.unchanged} không đổi; {self.estimates} giá trị ước tính cho đơn vị sau sáp nhập"
+        )
+
+
+def import_history(
+    *,
+    source: str | Path | IO[bytes],
+    name: str | None = None,
+    actor: Any = None,
+    is_demo: bool = False,
+    now: Any = None,
+) -> ImportReport:
+    """Import published index values (unit or agency, year, measure, value, components…) from CSV or XLSX."""
+    table = read_table(source, name=name, aliases=ALIASES)
+    errors: list[RowError] = []
+    for column in ("year", "measure", "value"):
+        if column not in table.columns:
+            errors.append(RowError(table.file, 1, column, "thiếu cột bắt buộc"))
+    if "unit_code" not in table.columns and "agency_code" not in table.columns:
+        errors.append(RowError(table.file, 1, "unit_code", "cần cột unit_code (hoặc agency_code)"))
+    if errors:
+        raise ImportFailed(errors)
+    has_weight = "weight" in table.columns
+    parsed: list[_Parsed] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for row in table.rows:
+        item = _parse_row(row, errors, has_weight=has_weight)
+        if item is None:
+            continue
+        key = (item.unit.pk if item.unit else None, item.agency.pk if item.agency else None, item.measure, item.year, item.period)
+        if key in seen:
+            errors.append(row.error(None, f"trùng với dòng {seen[key]} (cùng đơn vị, chỉ số, năm và kỳ)"))
+            continue
+        seen[key] = row.number
+        parsed.append(item)
+    if errors:
+        raise ImportFailed(errors)
+
+    report = ImportReport(file=table.file, rows=len(parsed))
+    stamp = now or timezone.now()
+    for item in parsed:
+        outcome = _upsert(
+            unit=item.unit,
+            agency=item.agency,
+            measure=item.measure,
+            year=item.year,
+            period=item.period,
+            values={**item.values, "is_demo": is_demo, "imported_at": stamp},
+        )
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    _backcast(parsed, report=report, has_weight=has_weight, stamp=stamp, is_demo=is_demo)
+    record_change(
+        actor=actor,
+        action="publication.import_history",
+        object_type="publication.publishedfigure",
+        summary=report.summary(),
+        data={
+            "file": report.file,
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+            "estimates": report.estimates,
+            "warnings": report.warnings[:50],
+        },
+    )
+    return report
+
+
+def _parse_row(row: Row, errors: list[RowError], *, has_weight: bool) -> _Parsed | None:
+    before = len(errors)
+    year = _int(row, "year", errors, low=1990, high=2100)
+    measure = row.get("measure")
+    if measures.parse(measure) is None:
+        errors.append(row.error("measure", f"chỉ số «{measure}» không hợp lệ; dùng một trong: {measures.accepted()}"))
+    period = row.get("period").upper()
+    if period and not _PERIOD.match(period):
+        errors.append(row.error("period", f"kỳ «{period}» không hợp lệ; để trống (cả năm) hoặc Q1–Q4, M01–M12"))
+    value = _decimal(row, "value", errors, required=True)
+    ci_low = _decimal(row, "ci_low", errors)
+    ci_high = _decimal(row, "ci_high", errors)
+    if value is not None and ci_low is not None and ci_low > value:
+        errors.append(row.error("ci_low", "cận dưới lớn hơn giá trị"))
+    if value is not None and ci_high is not None and ci_high < value:
+        errors.append(row.error("ci_high", "cận trên nhỏ hơn giá trị"))
+    n = _int(row, "n", errors, low=0, high=10**9, required=False)
+    weight = None
+    if has_weight:
+        weight = _decimal(row, "weight", errors, low=Decimal(0), high=None)
+        if weight is not None and weight <= 0:
+            errors.append(row.error("weight", "trọng số phải dương"))
+    components: dict[str, float] = {}
+    for column in row.values:
+        if column.startswith(COMPONENT_PREFIX) and row.get(column):
+            number = _decimal(row, column, errors)
+            if number is not None:
+                components[column[len(COMPONENT_PREFIX) :].strip()] = float(number)
+    unit, agency = _who(row, errors, year)
+    if len(errors) > before or year is None or value is None:
+        return None
+    return _Parsed(
+        row=row,
+        unit=unit,
+        agency=agency,
+        measure=measure,
+        year=year,
+        period=period,
+        weight=weight,
+        values={
+            "value": value,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
+            "n": n,
+            "components": components,
+            "source": row.get("source")[:500],
+            "is_estimate": False,
+            "estimate_note": "",
+        },
+    )
+
+
+def _who(row: Row, errors: list[RowError], year: int | None) -> tuple[AdminUnit | None, Agency | None]:
+    unit_code, agency_code = row.get("unit_code"), row.get("agency_code")
+    if bool(unit_code) == bool(agency_code):
+        errors.append(row.error("unit_code", "ghi đúng một trong hai cột unit_code hoặc agency_code"))
+        return None, None
+    if agency_code:
+        agency = Agency.objects.filter(code=agency_code).first()
+        if agency is None:
+            errors.append(row.error("agency_code", f"không có cơ quan mã «{agency_code}»"))
+        return None, agency
+    normal = normalise_unit_code(unit_code)
+    if normal is None:
+        errors.append(row.error("unit_code", f"mã «{unit_code}» không phải mã đơn vị hành chính (2 hoặc 5 chữ số)"))
+        return None, None
+    if year is None:
+        return None, None
+    level, code = normal
+    structure = row.get("structure").lower()
+    if structure and structure not in (CURRENT, LEGACY):
+        errors.append(row.error("structure", f"«{structure}» không hợp lệ; dùng {CURRENT} hoặc {LEGACY}"))
+        return None, None
+    unit = selectors.unit_for_year(code, level=level, year=year, structure=structure or None)
+    if unit is None:
+        errors.append(row.error("unit_code", f"không có đơn vị hành chính mã «{code}» trong năm {year}"))
+    return unit, None
+
+
+def _int(
+    row: Row, column: str, errors: list[RowError], *, low: int, high: int, required: bool = True
+) -> int | None:
+    text = row.get(column)
+    if not text:
+        if required:
+            errors.append(row.error(column, "thiếu giá trị"))
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        errors.append(row.error(column, f"«{text}» không phải số nguyên"))
+        return None
+    if not low <= number <= high:
+        errors.append(row.error(column, f"{number} ngoài khoảng {low}–{high}"))
+        return None
+    return number
+
+
+def _decimal(
+    row: Row,
+    column: str,
+    errors: list[RowError],
+    *,
+    required: bool = False,
+    low: Decimal | None = Decimal(0),
+    high: Decimal | None = Decimal(100),
+) -> Decimal | None:
+    text = row.get(column).replace("%", "").strip()
+    if not text:
+        if required:
+            errors.append(row.error(column, "thiếu giá trị"))
+        return None
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")  # Vietnamese decimal comma: 83,94
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        errors.append(row.error(column, f"«{row.get(column)}» không phải số"))
+        return None
+    if not number.is_finite() or (low is not None and number < low) or (high is not None and number > high):
+        errors.append(row.error(column, f"{text} ngoài khoảng 0–100"))
+        return None
+    return number.quantize(Decimal("0.001"))
+
+
+def _upsert(
+    *, unit: AdminUnit | None, agency: Agency | None, measure: str, year: int, period: str, values: dict[str, Any]
+) -> str:
+    existing = PublishedFigure.objects.filter(
+        unit=unit, agency=agency, measure=measure, year=year, period=period
+    ).first()
+    if existing is None:
+        PublishedFigure.objects.create(unit=unit, agency=agency, measure=measure, year=year, period=period, **values)
+        return "created"
+    compared = {k: v for k, v in values.items() if k != "imported_at"}
+    if all(_same(getattr(existing, k), v) for k, v in compared.items()):
+        return "unchanged"
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.save()
+    return "updated"
+
+
+def _same(current: Any, new: Any) -> bool:
+    if isinstance(current, Decimal) and new is not None:
+        return current == Decimal(new)
+    return bool(current == new)
+
+
+def _backcast(
+    parsed: list[_Parsed], *, report: ImportReport, has_weight: bool, stamp: Any, is_demo: bool
+) -> None:
+    """Figures of merged (legacy) units become estimates for the unit they now form.
+
+    Survey figures cannot be re-aggregated from raw data, so the estimate is the mean of the predecessors'
+    values, weighted by the file's `weight` column when it has one. It is made only when the file holds a
+    value for every unit that merged, and never replaces a figure published for the new unit itself.
+    """
+    legacy = [p for p in parsed if p.unit is not None and p.unit.valid_to is not None]
+    if not legacy:
+        return
+    links = UnitLineage.objects.filter(
+        predecessor__in=[p.unit for p in legacy], is_primary=True, successor__valid_to__isnull=True
+    ).select_related("successor")
+    successor_of: dict[int, AdminUnit] = {}
+    for link in links:
+        successor_of[link.predecessor_id] = link.successor
+    groups: dict[tuple[int, str, int, str], list[_Parsed]] = defaultdict(list)
+    for item in legacy:
+        assert item.unit is not None
+        successor = successor_of.get(item.unit.pk)
+        if successor is not None:
+            groups[(successor.pk, item.measure, item.year, item.period)].append(item)
+    if not groups:
+        return
+    successors = {u.pk: u for u in AdminUnit.objects.filter(pk__in={k[0] for k in groups})}
+    primaries: dict[int, dict[int, AdminUnit]] = defaultdict(dict)
+    any_count: dict[int, int] = defaultdict(int)
+    for link in UnitLineage.objects.filter(successor__in=list(successors.values())).select_related("predecessor"):
+        any_count[link.successor_id] += 1
+        if link.is_primary:
+            primaries[link.successor_id][link.predecessor_id] = link.predecessor
+    for (successor_pk, measure, year, period), items in sorted(groups.items(), key=lambda kv: kv[0]):
+        successor = successors[successor_pk]
+        needed = primaries[successor_pk]
+        have = {i.unit.pk for i in items if i.unit is not None}
+        missing = [u.name for pk, u in needed.items() if pk not in have]
+        if missing:
+            report.warnings.append(
+                f"{successor.name}, {measure} {year}{period}: thiếu số liệu của {', '.join(sorted(missing))}; chưa ước tính"
+            )
+            continue
+        direct = PublishedFigure.objects.filter(
+            unit=successor, agency=None, measure=measure, year=year, period=period, is_estimate=False
+        ).first()
+        if direct is not None:
+            continue
+        items = sorted(items, key=lambda i: i.unit.code if i.unit else "")
+        values = [i.values["value"] for i in items]
+        weights = [i.weight or Decimal(0) for i in items] if has_weight else None
+        if weights is not None and any(w <= 0 for w in weights):
+            report.warnings.append(f"{successor.name}, {measure} {year}{period}: thiếu trọng số; chưa ước tính")
+            continue
+        estimate = ranking.weighted_mean(values, weights)
+        merged = len(items) > 1 or any_count[successor_pk] > 1
+        parts = "; ".join(f"{i.unit.name if i.unit else '?'} {i.values['value']:.2f}".replace(".", ",") for i in items)
+        how = "bình quân gia quyền theo trọng số" if weights else "bình quân"
+        ns = [i.values["n"] for i in items]
+        components = _mean_components(items, weights)
+        _upsert(
+            unit=successor,
+            agency=None,
+            measure=measure,
+            year=year,
+            period=period,
+            values={
+                "value": estimate,
+                "ci_low": None if merged else items[0].values["ci_low"],
+                "ci_high": None if merged else items[0].values["ci_high"],
+                "n": sum(ns) if all(v is not None for v in ns) else None,
+                "components": components,
+                "source": f"ước tính từ {report.file}" if merged else items[0].values["source"],
+                "is_estimate": merged,
+                "estimate_note": f"Ước tính ({how}) từ đơn vị trước sáp nhập: {parts}" if merged else "",
+                "is_demo": is_demo,
+                "imported_at": stamp,
+            },
+        )
+        report.estimates += 1
+
+
+def _mean_components(items: list[_Parsed], weights: list[Decimal] | None) -> dict[str, float]:
+    names = set.intersection(*(set(i.values["components"]) for i in items)) if items else set()
+    result = {}
+    for name in sorted(names):
+        values = [Decimal(str(i.values["components"][name])) for i in items]
+        result[name] = float(ranking.weighted_mean(values, weights))
+    return result
+
+
+def set_target(
+    *,
+    measure: str,
+    threshold: Decimal,
+    target_year: int,
+    label: str,
+    effective_from: date,
+    unit: AdminUnit | None = None,
+    source: str = "",
+    actor: Any = None,
+) -> Target:
+    """Adopt a target from a date; the version it replaces stops being in force that day."""
+    if measures.parse(measure) is None:
+        raise ValueError(f"chỉ số «{measure}» không hợp lệ; dùng một trong: {measures.accepted()}")
+    if not Decimal(0) <= Decimal(threshold) <= Decimal(100):
+        raise ValueError("ngưỡng phải trong khoảng 0–100")
+    previous = list(
+        Target.objects.filter(
+            measure=measure, target_year=target_year, unit=unit, effective_to__isnull=True
+        ).filter(effective_from__lt=effective_from)
+    )
+    for old in previous:
+        old.effective_to = effective_from
+        old.save(update_fields=["effective_to"])
+    target, _ = Target.objects.update_or_create(
+        measure=measure,
+        target_year=target_year,
+        unit=unit,
+        effective_from=effective_from,
+        defaults={"threshold": threshold, "label": label, "source": source, "effective_to": None},
+    )
+    record_change(
+        actor=actor,
+        action="publication.set_target",
+        obj=target,
+        summary=f"Mục tiêu {label}: {measure} ≥ {threshold} năm {target_year}, hiệu lực từ {effective_from:%d/%m/%Y}",
+        data={
+            "measure": measure,
+            "threshold": str(threshold),
+            "target_year": target_year,
+            "effective_from": effective_from.isoformat(),
+            "unit": unit.code if unit else None,
+            "replaced": [t.pk for t in previous],
+        },
+    )
+    return target
+
+
+@dataclass
+class SnapshotReport:
+    taken_on: date
+    snapshots: int = 0
+    rows: int = 0
+    moved: int = 0
+
+
+def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotReport:
+    """Store today's published rankings (one per measure and comparison group) with rank changes."""
+    min_n = int(settings.THUOCDO["ANONYMITY_MIN_CELL"])
+    stamp = now or timezone.now()
+    report = SnapshotReport(taken_on=on)
+    Snapshot.objects.filter(taken_on=on).delete()  # re-running the same day replaces that day's snapshot
+    for group in selectors.ranking_groups():
+        previous_snapshot = (
+            Snapshot.objects.filter(measure=group.measure, group=group.key, taken_on__lt=on)
+            .order_by("-taken_on")
+            .first()
+        )
+        previous: dict[str, int] = {}
+        if previous_snapshot is not None:
+            previous = {
+                r.code: r.rank for r in previous_snapshot.rows.all() if r.rank is not None
+            }
+        entries = [ranking.Entry(row.code, row.value, row.n) for row in group.rows]
+        by_code = {row.code: row for row in group.rows}
+        ranked = ranking.rank(entries, min_n=min_n, previous=previous)
+        snapshot = Snapshot.objects.create(
+            taken_on=on, measure=group.measure, year=group.year, group=group.key, created_at=stamp
+        )
+        SnapshotRow.objects.bulk_create(
+            SnapshotRow(
+                snapshot=snapshot,
+                code=r.key,
+                name=by_code[r.key].name,
+                value=r.value,
+                n=r.n,
+                is_estimate=by_code[r.key].is_estimate,
+                rank=r.rank,
+                previous_rank=r.previous_rank,
+            )
+            for r in ranked
+        )
+        report.snapshots += 1
+        report.rows += len(ranked)
+        report.moved += sum(1 for r in ranked if r.change)
+    record_change(
+        actor=actor,
+        action="publication.snapshot",
+        object_type="publication.snapshot",
+        summary=f"Ảnh chụp xếp hạng ngày {on:%d/%m/%Y}: {report.snapshots} bảng, {report.rows} dòng, {report.moved} thay đổi hạng",
+        data={"taken_on": on.isoformat(), "snapshots": report.snapshots, "rows": report.rows},
+    )
+    return report
+
+
+__all__ = ["COMMUNE", "PROVINCE", "ImportReport", "SnapshotReport", "import_history", "set_target", "take_snapshot"]

@@ -1,0 +1,244 @@
+"""OpenRosa server for ODK Collect, KoboCollect and Enketo: form list, form download, submission.
+
+Two ways in. A campaign's enumerator key in the path (/openrosa/key/<key>/…, as ODK Central's app users
+do) lists only that campaign. Without a key, HTTP Basic (over HTTPS) with a staff account holding the
+data-entry right lists the open campaigns in the account's scope; Digest is not supported yet.
+Duplicates (same meta/instanceID) are acknowledged with 202 and not stored again, as the ODK spec says.
+Errors name the XML path. The device id is used, hashed, for burst detection only and never stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from thuocdo.accounts.selectors import ENTER_DATA, scope_for
+from thuocdo.surveys import selectors, services
+from thuocdo.surveys.models import Campaign, Channel, SeenKey
+from thuocdo.surveys.xlsform import STRATUM_FIELD, xform_xml
+
+MAX_BODY = 10 * 1024 * 1024
+REALM = "Thước Đo OpenRosa"
+_FORMS: dict[tuple[int, str], str] = {}  # (campaign id, form version) → XForm; a version is content-addressed
+
+
+def _headers(response: HttpResponse) -> HttpResponse:
+    response["X-OpenRosa-Version"] = "1.0"
+    response["X-OpenRosa-Accept-Content-Length"] = str(MAX_BODY)
+    response["Date"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return response
+
+
+def _message(text: str, status: int) -> HttpResponse:
+    body = f'<OpenRosaResponse xmlns="http://openrosa.org/http/response"><message nature="{"submit_success" if status < 300 else "error"}">{escape(text)}</message></OpenRosaResponse>'
+    return _headers(HttpResponse(body, status=status, content_type="text/xml; charset=utf-8"))
+
+
+def _challenge() -> HttpResponse:
+    response = _message("Cần đăng nhập (HTTP Basic qua HTTPS).", 401)
+    response["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    return response
+
+
+def _basic_user(request: HttpRequest) -> Any | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header.lower().startswith("basic "):
+        return None
+    # Password hashing (argon2) costs ~50 ms: a verified header is remembered, hashed, for five minutes.
+    memo = "thuocdo:or-auth:" + hashlib.sha256(header.encode()).hexdigest()
+    user_id = cache.get(memo)
+    from thuocdo.accounts.models import User
+
+    if user_id is not None:
+        return User.objects.filter(pk=user_id, is_active=True).first()
+    try:
+        username, _sep, password = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user = authenticate(request, username=username, password=password)
+    if user is None or scope_for(user, ENTER_DATA).is_empty:
+        return None
+    cache.set(memo, user.pk, 300)
+    return user
+
+
+def _campaigns(request: HttpRequest, key: str | None) -> list[Campaign] | None:
+    """Campaigns the caller may use, or None when authentication is needed."""
+    if key is not None:
+        campaign = selectors.campaign_by_enumerator_key(key)
+        return [campaign] if campaign is not None else []
+    user = _basic_user(request)
+    if user is None:
+        return None
+    scope = scope_for(user, ENTER_DATA)
+    out = []
+    for campaign in (
+        Campaign.objects.select_related("instrument").filter(status=Campaign.Status.OPEN).order_by("slug")
+    ):
+        agencies = list(campaign.agencies.all())
+        if scope.national or not agencies or any(scope.contains_agency(a) for a in agencies):
+            out.append(campaign)
+    return out
+
+
+def form_version(campaign: Campaign) -> str:
+    """Changes whenever the instrument or the list of strata changes, so Collect fetches the new form."""
+    strata = selectors.campaign_strata(campaign)
+    seed = campaign.instrument.content_hash + "|" + "|".join(f"{c}={n}" for c, n in strata)
+    return hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def form_xml(campaign: Campaign) -> tuple[str, str]:
+    """(version, XForm XML) of a campaign's form, generated once per version."""
+    version = form_version(campaign)
+    xml = _FORMS.get((campaign.pk, version))
+    if xml is None:
+        xml = xform_xml(
+            campaign.instrument.instrument, form_id=campaign.slug, form_version=version,
+            strata=selectors.campaign_strata(campaign),
+        )  # fmt: skip
+        _FORMS[(campaign.pk, version)] = xml
+    return version, xml
+
+
+def _base(key: str | None) -> str:
+    return f"key/{key}/" if key else ""
+
+
+def form_list(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    """GET formList: the xformsList of the campaigns open to the caller."""
+    campaigns = _campaigns(request, key)
+    if campaigns is None:
+        return _challenge()
+    wanted = request.GET.get("formID")
+    items = []
+    for campaign in campaigns:
+        if wanted and wanted != campaign.slug:
+            continue
+        version, xml = form_xml(campaign)
+        url = request.build_absolute_uri(
+            reverse("openrosa:key_form", args=[key, campaign.slug])
+            if key
+            else reverse("openrosa:form", args=[campaign.slug])
+        )
+        items.append(
+            f"<xform><formID>{escape(campaign.slug)}</formID><name>{escape(campaign.name)}</name>"
+            f"<version>{version}</version><hash>md5:{hashlib.md5(xml.encode()).hexdigest()}</hash>"  # noqa: S324 - the spec's checksum
+            f"<downloadUrl>{escape(url)}</downloadUrl></xform>"
+        )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><xforms xmlns="http://openrosa.org/xforms/xformsList">'
+        + "".join(items)
+        + "</xforms>"
+    )
+    return _headers(HttpResponse(body, content_type="text/xml; charset=utf-8"))
+
+
+def form_download(request: HttpRequest, slug: str, key: str | None = None) -> HttpResponse:
+    """GET the XForm of one campaign."""
+    campaigns = _campaigns(request, key)
+    if campaigns is None:
+        return _challenge()
+    campaign = next((c for c in campaigns if c.slug == slug), None)
+    if campaign is None:
+        return _message("Không có biểu mẫu này.", 404)
+    _version, xml = form_xml(campaign)
+    return _headers(HttpResponse(xml, content_type="text/xml; charset=utf-8"))
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@csrf_exempt
+def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    """HEAD: 204 pre-flight. POST multipart with xml_submission_file: 201 stored, 202 duplicate, 4xx with the XML path."""
+    campaigns = _campaigns(request, key)
+    if campaigns is None:
+        return _challenge()
+    if key is not None and not campaigns:
+        return _message("Khóa điều tra viên không đúng hoặc đợt khảo sát đã kết thúc.", 404)
+    if request.method == "HEAD":
+        return _headers(HttpResponse(status=204))
+    if request.method != "POST":
+        return _message("Chỉ nhận HEAD hoặc POST.", 405)
+    upload = request.FILES.get("xml_submission_file")
+    if upload is None:
+        return _message("Thiếu phần xml_submission_file trong yêu cầu multipart.", 400)
+    if upload.size and upload.size > MAX_BODY:
+        return _message("Phiếu quá lớn.", 413)
+    try:
+        from defusedxml import ElementTree
+
+        root = ElementTree.fromstring(upload.read())
+    except Exception as exc:  # defusedxml raises ParseError or its own DefusedXmlException
+        return _message(f"XML không hợp lệ: {exc}", 400)
+    tag = root.tag.split("}")[-1]
+    form_id = root.get("id", "")
+    campaign = next((c for c in campaigns if c.slug == form_id), None)
+    if campaign is None:
+        return _message(f"/{tag}/@id: không có biểu mẫu «{form_id}» đang nhận phiếu.", 404)
+    version = form_version(campaign)
+    if root.get("version", "") != version:
+        return _message(
+            f"/{tag}/@version: phiên bản «{root.get('version', '')}» đã cũ; hãy tải lại biểu mẫu ({version}).",
+            409,
+        )
+    values: dict[str, str] = {}
+    paths: dict[str, str] = {}
+
+    def walk(node: Any, path: str) -> None:
+        for child in node:
+            name = child.tag.split("}")[-1]
+            child_path = f"{path}/{name}"
+            if len(child):
+                walk(child, child_path)
+            else:
+                values[name] = (child.text or "").strip()
+                paths[name] = child_path
+
+    walk(root, f"/{tag}")
+    instance_id = values.get("instanceID", "")
+    if not instance_id:
+        return _message(f"/{tag}/meta/instanceID: thiếu mã phiếu.", 400)
+    stratum = values.get(STRATUM_FIELD, "")
+    if stratum not in {code for code, _n in selectors.campaign_strata(campaign)}:
+        return _message(
+            f"{paths.get(STRATUM_FIELD, f'/{tag}/{STRATUM_FIELD}')}: cơ quan «{stratum}» không thuộc đợt khảo sát.",
+            400,
+        )
+    start, end = _parse_time(values.get("start", "")), _parse_time(values.get("end", ""))
+    seconds = (end - start).total_seconds() if start and end else None
+    device = values.get("deviceID", "")
+    burst = bool(device) and services.over_limit(
+        "device", device, limit=services.DEVICE_BURST_PER_MINUTE, seconds=60
+    )
+    instrument = campaign.instrument.instrument
+    raw = {c.code: values[c.code] for c in instrument.criteria if values.get(c.code)}
+    raw.update({q.code: values[q.code] for q in instrument.questions if values.get(q.code)})
+    try:
+        services.submit_response(
+            campaign=campaign, channel=Channel.ENUMERATOR, raw=raw, today=timezone.localdate(), stratum=stratum,
+            dedupe=(SeenKey.Kind.INSTANCE, f"{campaign.pk}:{instance_id}"), seconds=seconds, burst=burst,
+        )  # fmt: skip
+    except services.Duplicate:
+        return _message("Phiếu này đã được nhận trước đó.", 202)
+    except services.InvalidAnswers as exc:
+        code, text = next(iter(exc.errors.items()))
+        return _message(f"{paths.get(code, f'/{tag}/{code}')}: {text}", 400)
+    except services.SurveyError as exc:
+        return _message(str(exc), 400)
+    return _message("Đã nhận phiếu. Xin cảm ơn!", 201)

@@ -1,0 +1,715 @@
+"""Writes for survey collection. Callers own the transaction (the request, or a command's atomic block)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from thuocdo.audit.services import record_change
+from thuocdo.core.instruments import Instrument, InstrumentError, canonical_hash, parse_instrument
+from thuocdo.core.sampling import SamplingError, allocate, cochran, select_stratified, yamane
+from thuocdo.surveys import selectors
+from thuocdo.surveys.answers import (
+    BEFORE_RESULT,
+    CheckedSheet,
+    check_sheet,
+    compare_keyings,
+    quality_flags,
+)
+from thuocdo.surveys.models import (
+    Campaign,
+    Channel,
+    DossierRating,
+    InstrumentVersion,
+    Invitation,
+    Kiosk,
+    PaperSheet,
+    Response,
+    SeenKey,
+    Stratum,
+)
+from thuocdo.surveys.selectors import FrameEntry, sha256
+from thuocdo.surveys.xlsform import document_from_xlsform
+
+log = logging.getLogger(__name__)
+
+KIOSK_BURST_PER_MINUTE = 6  # a person cannot be served at one counter more often than every 10 s
+DEVICE_BURST_PER_MINUTE = 10
+OPEN_LINK_PER_HOUR = 20
+REMINDER_GAP_DAYS = 3
+MAX_REMINDERS = 2
+
+
+class SurveyError(ValueError):
+    """Bad input or a state that forbids the action; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class InvalidAnswers(SurveyError):
+    """The answer sheet failed the instrument's checks; `errors` maps item codes to messages."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        first = next(iter(self.errors.items()))
+        super().__init__(first[0], f"{first[0]}: {first[1]}")
+
+
+class Duplicate(SurveyError):
+    """Already received: acknowledge, store nothing."""
+
+
+class RateLimited(SurveyError):
+    """Too many submissions from one source in the window."""
+
+
+# Instruments ---------------------------------------------------------------------------------------------
+
+
+def sync_builtin_instruments(*, actor: Any = "system") -> list[InstrumentVersion]:
+    """Store every shipped instrument version not yet in the database; a changed published one is refused."""
+    out = []
+    for instrument in selectors.builtin_instruments():
+        path = selectors.INSTRUMENTS_DIR / f"{instrument.code}.v{instrument.version}.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        existing = InstrumentVersion.objects.filter(code=instrument.code, version=instrument.version).first()
+        if existing is not None:
+            if (
+                existing.status != InstrumentVersion.Status.DRAFT
+                and existing.content_hash != instrument.content_hash
+            ):
+                raise SurveyError(
+                    "document",
+                    f"{instrument.key}: nội dung đã thay đổi sau khi ban hành; hãy tạo phiên bản mới thay vì sửa",
+                )
+            out.append(existing)
+            continue
+        row = InstrumentVersion.objects.create(
+            code=instrument.code,
+            version=instrument.version,
+            status=instrument.status,
+            title=instrument.title.vi[:300],
+            effective_from=instrument.effective_from,
+            document=document,
+            content_hash=instrument.content_hash,
+            origin=InstrumentVersion.Origin.BUILTIN,
+        )
+        record_change(
+            actor=actor, action="surveys.instrument.add", obj=row, data={"content_hash": row.content_hash}
+        )
+        out.append(row)
+    return out
+
+
+def import_xlsform(*, data: bytes, filename: str, actor: Any, today: date) -> InstrumentVersion:
+    """Store an XLSForm as a draft instrument version (replacing a draft of the same code and version)."""
+    document = document_from_xlsform(data, today=today, filename=filename)
+    instrument = parse_instrument(document, source=filename)
+    existing = InstrumentVersion.objects.filter(code=instrument.code, version=instrument.version).first()
+    if existing is not None and existing.status != InstrumentVersion.Status.DRAFT:
+        raise SurveyError(
+            "version",
+            f"{instrument.key} đã ban hành và không thể sửa; hãy tăng «version» trong trang settings",
+        )
+    row = existing or InstrumentVersion(code=instrument.code, version=instrument.version)
+    row.status = InstrumentVersion.Status.DRAFT
+    row.title = instrument.title.vi[:300]
+    row.effective_from = instrument.effective_from
+    row.document = document
+    row.content_hash = instrument.content_hash
+    row.origin = InstrumentVersion.Origin.XLSFORM
+    row.save()
+    record_change(actor=actor, action="surveys.instrument.import_xlsform", obj=row, data={"file": filename})
+    return row
+
+
+def publish_instrument(*, instrument: InstrumentVersion, actor: Any) -> InstrumentVersion:
+    """Freeze a draft: its content hash is written into the document and it can no longer change."""
+    if instrument.status != InstrumentVersion.Status.DRAFT:
+        raise SurveyError("status", "Chỉ phiếu nháp mới ban hành được.")
+    document = {**instrument.document, "status": "published"}
+    document["content_hash"] = canonical_hash(document)
+    try:
+        parsed = parse_instrument(document, source=instrument.key)
+    except InstrumentError as exc:
+        raise SurveyError("document", str(exc)) from exc
+    instrument.document = document
+    instrument.status = InstrumentVersion.Status.PUBLISHED
+    instrument.content_hash = parsed.content_hash
+    instrument.save(update_fields=["document", "status", "content_hash"])
+    instrument.__dict__.pop("instrument", None)
+    record_change(
+        actor=actor,
+        action="surveys.instrument.publish",
+        obj=instrument,
+        data={"content_hash": parsed.content_hash},
+    )
+    return instrument
+
+
+def published_instrument(code: str) -> InstrumentVersion:
+    """The latest published version of a code, loading the shipped instruments the first time."""
+    row = selectors.latest_instrument(code)
+    if row is None:
+        sync_builtin_instruments()
+        row = selectors.latest_instrument(code)
+    if row is None:
+        raise SurveyError("instrument", f"Chưa có phiếu «{code}» đã ban hành.")
+    return row
+
+
+# Campaigns, frames, samples, invitations ------------------------------------------------------------------
+
+
+def create_campaign(
+    *,
+    slug: str,
+    name: str,
+    instrument: InstrumentVersion,
+    starts_on: date,
+    ends_on: date,
+    agencies: Sequence[Any] = (),
+    actor: Any,
+    **options: Any,
+) -> Campaign:
+    """A campaign in preparation; options are Campaign fields (margin, deff, open_link, ...)."""
+    if instrument.status != InstrumentVersion.Status.PUBLISHED:
+        raise SurveyError("instrument", "Đợt khảo sát chỉ dùng phiếu đã ban hành.")
+    if ends_on < starts_on:
+        raise SurveyError("ends_on", "Ngày kết thúc phải sau ngày bắt đầu.")
+    options.setdefault("min_cell", selectors.min_cell_default())
+    campaign = Campaign.objects.create(
+        slug=slug, name=name, instrument=instrument, starts_on=starts_on, ends_on=ends_on, **options
+    )
+    campaign.agencies.set(agencies)
+    record_change(
+        actor=actor, action="surveys.campaign.create", obj=campaign, data={"instrument": instrument.key}
+    )
+    return campaign
+
+
+def frame_from_table(table: Any) -> list[FrameEntry]:
+    """A sampling frame from an uploaded CSV/XLSX (columns ma, tang, optional ten_tang, dien_thoai)."""
+    from thuocdo.shared.tabular import ImportFailed, require_columns
+
+    require_columns(table, ["ma", "tang"])
+    errors = []
+    seen: set[str] = set()
+    out = []
+    for row in table.rows:
+        code, stratum = row.get("ma"), row.get("tang")
+        if not code:
+            errors.append(row.error("ma", "thiếu mã"))
+        elif code in seen:
+            errors.append(row.error("ma", f"mã «{code}» bị trùng"))
+        if not stratum:
+            errors.append(row.error("tang", "thiếu tầng"))
+        phone = row.get("dien_thoai")
+        if phone and not phone.replace(" ", "").lstrip("+").isdigit():
+            errors.append(row.error("dien_thoai", f"số điện thoại «{phone}» không hợp lệ"))
+        seen.add(code)
+        agency = selectors.agency_by_code(stratum) if stratum else None
+        out.append(
+            FrameEntry(
+                code,
+                stratum,
+                row.get("ten_tang") or (agency.name if agency else stratum),
+                agency.pk if agency else None,
+                phone,
+            )
+        )
+    if errors:
+        raise ImportFailed(errors)
+    return out
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The invitation's token: an HMAC of its nonce, so it can be printed again but is stored only hashed."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"thuocdo.surveys.invitation:{invitation.nonce}".encode(),
+        hashlib.sha256,
+    )
+    return base64.b32encode(digest.digest()[:15]).decode().lower()
+
+
+@dataclass(frozen=True)
+class Draw:
+    population: int
+    sample_size: int
+    allocation: dict[str, int]
+    seed: int
+    invitations: int
+
+
+def sample_size_for(campaign: Campaign, population: int) -> int:
+    """Yamane or Cochran (with design effect and response rate) for the campaign's parameters."""
+    if campaign.size_method == Campaign.SizeMethod.YAMANE:
+        return yamane(population, campaign.margin)
+    return cochran(
+        campaign.margin, deff=campaign.deff, response_rate=campaign.response_rate, population=population
+    ).n
+
+
+def draw_sample(
+    *, campaign: Campaign, frame: Sequence[FrameEntry], actor: Any, seed: int | None = None
+) -> Draw:
+    """Size, allocate (proportional, at least 2 per stratum), select with a recorded seed, create invitations."""
+    if campaign.invitations.exists():
+        raise SurveyError(
+            "campaign", "Đợt khảo sát này đã chọn mẫu; không chọn lại để giữ nguyên hạt giống đã ghi."
+        )
+    if not frame:
+        raise SurveyError(
+            "frame", "Khung mẫu trống: không có hồ sơ nào hoàn thành trong kỳ và phạm vi đã chọn."
+        )
+    population = Counter(e.stratum for e in frame)
+    names = {e.stratum: (e.stratum_name, e.agency_id) for e in frame}
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    try:
+        n = sample_size_for(campaign, len(frame))
+        allocation = allocate(n, population, minimum=min(2, min(population.values())))
+        chosen = set(select_stratified([(e.id, e.stratum) for e in frame], allocation, seed=seed))
+    except SamplingError as exc:
+        raise SurveyError("sample", str(exc)) from exc
+    strata = {}
+    for code, size in sorted(population.items()):
+        name, agency_id = names[code]
+        strata[code] = Stratum.objects.create(
+            campaign=campaign,
+            code=code,
+            name=name[:255],
+            agency_id=agency_id,
+            population=size,
+            allocated=allocation[code],
+        )
+    invitations = []
+    for entry in frame:
+        if entry.id not in chosen:
+            continue
+        invitation = Invitation(
+            campaign=campaign,
+            stratum=strata[entry.stratum],
+            nonce=secrets.token_hex(16),
+            reference=entry.id[:80],
+            contact=entry.phone,
+        )
+        invitation.token_hash = sha256(invitation_token(invitation))
+        invitations.append(invitation)
+    Invitation.objects.bulk_create(invitations, batch_size=1000)
+    campaign.seed, campaign.population, campaign.sample_size = seed, len(frame), n
+    campaign.save(update_fields=["seed", "population", "sample_size"])
+    record_change(
+        actor=actor,
+        action="surveys.campaign.draw_sample",
+        obj=campaign,
+        data={
+            "seed": seed,
+            "population": len(frame),
+            "n": n,
+            "allocation": allocation,
+            "method": campaign.size_method,
+        },
+    )
+    return Draw(len(frame), n, allocation, seed, len(invitations))
+
+
+def set_campaign_status(*, campaign: Campaign, status: str, actor: Any) -> Campaign:
+    """Open or close a campaign; closing erases the delivery data (dossier codes, phones) of invitations."""
+    if status not in Campaign.Status.values:
+        raise SurveyError("status", f"trạng thái «{status}» không hợp lệ")
+    old = campaign.status
+    campaign.status = status
+    campaign.save(update_fields=["status"])
+    erased = 0
+    if status == Campaign.Status.CLOSED:
+        erased = campaign.invitations.exclude(reference="", contact="").update(reference="", contact="")
+    record_change(
+        actor=actor,
+        action="surveys.campaign.status",
+        obj=campaign,
+        data={"from": old, "to": status, "erased": erased},
+    )
+    return campaign
+
+
+def set_enumerator_key(*, campaign: Campaign, actor: Any) -> str:
+    """A new key for the campaign's ODK Collect/Enketo URL (/openrosa/key/<key>/); only its hash is stored."""
+    key = secrets.token_urlsafe(24)
+    campaign.enumerator_key_hash = sha256(key)
+    campaign.save(update_fields=["enumerator_key_hash"])
+    record_change(actor=actor, action="surveys.campaign.enumerator_key", obj=campaign)
+    return key
+
+
+def set_excluded_flags(*, campaign: Campaign, flags: Sequence[str], actor: Any, reason: str = "") -> Campaign:
+    """Decide which integrity flags keep responses out of the estimates (the responses themselves stay)."""
+    from thuocdo.surveys.answers import FLAG_LABELS
+
+    unknown = sorted(set(flags) - set(FLAG_LABELS))
+    if unknown:
+        raise SurveyError("flags", f"cờ không hợp lệ: {', '.join(unknown)}")
+    old = list(campaign.excluded_flags or [])
+    campaign.excluded_flags = sorted(set(flags))
+    campaign.save(update_fields=["excluded_flags"])
+    record_change(
+        actor=actor, action="surveys.campaign.excluded_flags", obj=campaign,
+        data={"from": old, "to": campaign.excluded_flags, "reason": reason},
+    )  # fmt: skip
+    return campaign
+
+
+def invitation_link(invitation: Invitation, base_url: str) -> str:
+    """The absolute link printed as QR code and sent by SMS."""
+    return f"{base_url.rstrip('/')}/khao-sat/{invitation_token(invitation)}/"
+
+
+def invitation_sms(invitation: Invitation, base_url: str) -> str:
+    """The SMS text of an invitation or reminder (ASCII-safe length, Vietnamese with diacritics)."""
+    return (
+        f"{invitation.campaign.name[:60]}: moi Ong/Ba danh gia su hai long (an danh, 3 phut): "
+        f"{invitation_link(invitation, base_url)}"
+    )
+
+
+def send_reminders(*, campaign: Campaign, today: date, base_url: str) -> int:
+    """Remind unanswered invitations with a phone, at most MAX_REMINDERS times and REMINDER_GAP_DAYS apart."""
+    from thuocdo.feedback.notify import sms_sender
+
+    if campaign.status != Campaign.Status.OPEN:
+        raise SurveyError("status", "Chỉ nhắc khi đợt khảo sát đang thu phiếu.")
+    send = sms_sender()
+    due = (
+        campaign.invitations.select_related("campaign")
+        .filter(used=False, reminders__lt=MAX_REMINDERS)
+        .exclude(contact="")
+        .exclude(last_reminded_on__gt=today - timedelta(days=REMINDER_GAP_DAYS))
+    )
+    sent = 0
+    for invitation in due:
+        send(invitation.contact, invitation_sms(invitation, base_url))
+        invitation.reminders += 1
+        invitation.last_reminded_on = today
+        invitation.save(update_fields=["reminders", "last_reminded_on"])
+        sent += 1
+    record_change(actor="system", action="surveys.campaign.remind", obj=campaign, data={"sent": sent})
+    return sent
+
+
+# Collecting answers --------------------------------------------------------------------------------------
+
+
+def _claim_key(campaign: Campaign, kind: str, key: str) -> bool:
+    """Insert a duplicate guard; False when it was already there (a concurrent twin waits, then sees it)."""
+    table = SeenKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",  # noqa: S608 - table name is ours
+            [campaign.pk, kind, sha256(key)],
+        )
+        return cursor.rowcount == 1
+
+
+def over_limit(bucket: str, key: str, *, limit: int, seconds: int) -> bool:
+    """Count one event for (bucket, hashed key) in a fixed window; True once the limit is passed.
+
+    The key (IP, device id, counter) is hashed and kept only in the cache, never with an answer.
+    """
+    slot = int(datetime.now().timestamp()) // seconds  # noqa: DTZ005 - only a window number
+    name = f"thuocdo:rl:{bucket}:{sha256(key)[:24]}:{slot}"
+    if cache.add(name, 1, timeout=seconds * 2):
+        return limit < 1
+    try:
+        return cache.incr(name) > limit
+    except ValueError:
+        return False
+
+
+def _check(instrument: Instrument, raw: Mapping[str, object], *, complete: bool = False) -> CheckedSheet:
+    sheet = check_sheet(instrument, raw, require_all_criteria=complete)
+    if not sheet.ok:
+        raise InvalidAnswers(sheet.errors)
+    return sheet
+
+
+def submit_response(
+    *,
+    campaign: Campaign,
+    channel: str,
+    raw: Mapping[str, object],
+    today: date,
+    token: str = "",
+    stratum: str = "",
+    counter: str = "",
+    dedupe: tuple[str, str] | None = None,
+    seconds: float | None = None,
+    burst: bool = False,
+    before_result: bool = False,
+) -> Response:
+    """Store one anonymous answer sheet. A token is consumed, or a dedupe key claimed, in the same step;
+    the stored row keeps neither, nor any time of day."""
+    if campaign.status != Campaign.Status.OPEN:
+        raise SurveyError("campaign", "Đợt khảo sát không còn nhận phiếu.")
+    instrument = campaign.instrument.instrument
+    sheet = _check(instrument, raw)
+    agency_id = None
+    if token:
+        invitation = selectors.invitation_for_token(token)
+        if invitation is None or invitation.campaign_id != campaign.pk:
+            raise SurveyError("token", "Mã mời không đúng.")
+        # A conditional update is the lock: of two concurrent uses, exactly one changes the row.
+        if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
+            raise Duplicate("token", "Phiếu của lời mời này đã được gửi. Xin cảm ơn!")
+        stratum, agency_id = invitation.stratum.code, invitation.stratum.agency_id
+    elif dedupe is not None and not _claim_key(campaign, dedupe[0], dedupe[1]):
+        raise Duplicate(dedupe[0], "Phiếu này đã được nhận trước đó.")
+    if agency_id is None and stratum:
+        agency_id = (
+            Stratum.objects.filter(campaign=campaign, code=stratum)
+            .values_list("agency_id", flat=True)
+            .first()
+        )
+        if agency_id is None:
+            agency = selectors.agency_by_code(stratum)
+            agency_id = agency.pk if agency is not None else None
+    flags = quality_flags(
+        instrument, sheet.answers, seconds=seconds, burst=burst, before_result=before_result
+    )
+    return Response.objects.create(
+        campaign=campaign,
+        instrument_id=campaign.instrument_id,
+        channel=channel,
+        stratum=stratum[:60],
+        agency_id=agency_id,
+        counter=counter[:60],
+        answers=sheet.answers,
+        demographics=sheet.demographics,
+        flags=flags,
+        submitted_on=today,
+    )
+
+
+def create_kiosk(
+    *, agency: Any, counter: str, campaign: Campaign, actor: Any, mode: str = Kiosk.Mode.FACES
+) -> tuple[Kiosk, str]:
+    """A counter device; returns it and its URL key (shown once, stored hashed)."""
+    key = secrets.token_urlsafe(12)
+    kiosk = Kiosk.objects.create(
+        key_hash=sha256(key), agency=agency, counter=counter, campaign=campaign, mode=mode
+    )
+    record_change(actor=actor, action="surveys.kiosk.create", obj=kiosk)
+    return kiosk, key
+
+
+def submit_kiosk(
+    *, kiosk: Kiosk, value: str, dossier_code: str, today: date, now: datetime
+) -> Response | DossierRating:
+    """One tap at a counter: a rating of the scanned dossier, or else an anonymous counter response."""
+    burst = over_limit("kiosk", str(kiosk.pk), limit=KIOSK_BURST_PER_MINUTE, seconds=60)
+    code = "R1" if kiosk.mode == Kiosk.Mode.FACES else "R2"
+    if dossier_code.strip():
+        return rate_dossier(
+            dossier_code=dossier_code,
+            form=DossierRating.Form.FACES if code == "R1" else DossierRating.Form.LIKE,
+            raw={code: value},
+            now=now,
+            channel=Channel.KIOSK,
+            counter=kiosk.counter,
+            burst=burst,
+        )
+    return submit_response(
+        campaign=kiosk.campaign,
+        channel=Channel.KIOSK,
+        raw={code: value},
+        today=today,
+        stratum=kiosk.agency.code,
+        counter=kiosk.counter,
+        burst=burst,
+    )
+
+
+# Per-dossier ratings -------------------------------------------------------------------------------------
+
+# Below half of the 18 points of Circular 01/2018, a rating opens a service-recovery case (platform choice,
+# documented in docs/surveys/collection.md; faces 1-2 and "dislike" open one too).
+TT01_RECOVERY_BELOW = 9
+TT01_SATISFIED_FROM = 12  # two thirds of the points
+
+
+def rate_dossier(
+    *,
+    dossier_code: str,
+    form: str,
+    raw: Mapping[str, object],
+    now: datetime,
+    comment: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    consent_share: bool = False,
+    channel: str = Channel.WEB,
+    counter: str = "",
+    burst: bool = False,
+) -> DossierRating:
+    """Store the rating of one dossier (once); a poor one opens a service-recovery case for the agency."""
+    dossier = selectors.dossier_by_code(dossier_code)
+    if dossier is None:
+        raise SurveyError("dossier_code", "Không tìm thấy hồ sơ có mã này.")
+    if DossierRating.objects.filter(dossier_code=dossier.code).exists():
+        raise Duplicate("dossier_code", "Hồ sơ này đã được đánh giá. Xin cảm ơn!")
+    if form not in DossierRating.Form.values:
+        raise SurveyError("form", "Hình thức đánh giá không hợp lệ.")
+    version = published_instrument("dossier-01-2018" if form == DossierRating.Form.TT01 else "counter-faces")
+    instrument = version.instrument
+    if form == DossierRating.Form.TT01:
+        sheet = _check(instrument, raw, complete=True)
+        score = float(sum(v for v in sheet.answers.values() if isinstance(v, int)))
+        satisfied = score >= TT01_SATISFIED_FROM
+        poor = score < TT01_RECOVERY_BELOW
+        label = f"{int(score)}/18 điểm theo Thông tư 01/2018"
+    else:
+        code = "R1" if form == DossierRating.Form.FACES else "R2"
+        sheet = _check(instrument, {code: raw.get(code)}, complete=False)
+        if code not in sheet.answers:
+            raise InvalidAnswers({code: "Vui lòng chọn một mức đánh giá."})
+        value = int(sheet.answers[code])
+        criterion = instrument.criterion(code)
+        score = float(value)
+        satisfied = value in criterion.scale.satisfied
+        poor = value <= 2 if code == "R1" else value == 0
+        label = next(p.label.vi for p in criterion.scale.points if p.value == value)
+    before = dossier.returned_at is None or dossier.returned_at > now
+    flags = quality_flags(instrument, sheet.answers, burst=burst, before_result=before)
+    if before and BEFORE_RESULT not in flags:
+        flags.append(BEFORE_RESULT)
+    rating = DossierRating.objects.create(
+        dossier_code=dossier.code,
+        dossier=dossier,
+        agency=dossier.agency,
+        instrument=version,
+        form=form,
+        answers=sheet.answers,
+        score=score,
+        satisfied=satisfied,
+        channel=channel,
+        counter=counter[:60],
+        comment=comment.strip()[:4000],
+        contact_phone=contact_phone.strip()[:40],
+        contact_email=contact_email.strip()[:254],
+        consent_share=consent_share,
+        flags=flags,
+        rated_at=now,
+    )
+    if poor and dossier.agency is not None:
+        _open_recovery(rating, label)
+    return rating
+
+
+def _open_recovery(rating: DossierRating, label: str) -> None:
+    from thuocdo.feedback.services import FeedbackError, open_service_recovery_case
+
+    shared = (
+        rating.consent_share
+    )  # without consent the agency learns the rating, not the words or the contact
+    try:
+        case = open_service_recovery_case(
+            dossier_code=rating.dossier_code,
+            agency=rating.agency,
+            rating_label=label,
+            comment=rating.comment if shared else "",
+            now=rating.rated_at,
+            contact_phone=rating.contact_phone if shared else "",
+            contact_email=rating.contact_email if shared else "",
+        )
+    except FeedbackError as exc:
+        log.warning("service recovery case not opened for %s: %s", rating.dossier_code, exc)
+        return
+    rating.recovery_code = case.tracking_code
+    rating.save(update_fields=["recovery_code"])
+
+
+# Paper questionnaires -------------------------------------------------------------------------------------
+
+
+def key_paper_sheet(
+    *,
+    campaign: Campaign,
+    batch: str,
+    sheet_no: int,
+    stratum: str,
+    raw: Mapping[str, object],
+    user: Any,
+    today: date,
+) -> PaperSheet:
+    """Key a paper sheet. With double keying, a second person keys it again; equal keyings are committed,
+    different ones are flagged for resolution."""
+    if not batch.strip():
+        raise SurveyError("batch", "Vui lòng nhập mã lô phiếu.")
+    if sheet_no < 1:
+        raise SurveyError("sheet_no", "Số phiếu phải ≥ 1.")
+    if stratum not in {code for code, _name in selectors.campaign_strata(campaign)}:
+        raise SurveyError("stratum", "Vui lòng chọn cơ quan được đánh giá.")
+    sheet = _check(campaign.instrument.instrument, raw)
+    entered = {**sheet.answers, **sheet.demographics}
+    existing = PaperSheet.objects.filter(campaign=campaign, batch=batch.strip(), sheet_no=sheet_no).first()
+    if existing is None:
+        paper = PaperSheet.objects.create(
+            campaign=campaign, batch=batch.strip(), sheet_no=sheet_no, stratum=stratum, first_answers=entered,
+            first_by=user, status=PaperSheet.Status.KEYED_ONCE,
+        )  # fmt: skip
+        if not campaign.double_keying:
+            _commit_paper(paper, entered, today)
+        return paper
+    if existing.status == PaperSheet.Status.COMMITTED:
+        raise Duplicate("sheet_no", f"Phiếu {batch}/{sheet_no} đã được ghi nhận.")
+    if existing.status == PaperSheet.Status.CONFLICT:
+        raise SurveyError("sheet_no", f"Phiếu {batch}/{sheet_no} đang chờ xử lý khác biệt.")
+    if existing.first_by_id == getattr(user, "pk", None):
+        raise SurveyError("sheet_no", "Lần nhập thứ hai phải do một người khác thực hiện.")
+    differences = compare_keyings(existing.first_answers, entered)
+    if existing.stratum != stratum:
+        differences.insert(0, "stratum")
+    existing.second_answers, existing.second_by = entered, user
+    if differences:
+        existing.disagreements = differences
+        existing.status = PaperSheet.Status.CONFLICT
+        existing.save(update_fields=["second_answers", "second_by", "disagreements", "status"])
+        return existing
+    existing.save(update_fields=["second_answers", "second_by"])
+    _commit_paper(existing, entered, today)
+    return existing
+
+
+def resolve_paper_sheet(
+    *, paper: PaperSheet, raw: Mapping[str, object], user: Any, today: date
+) -> PaperSheet:
+    """Settle a disagreement with the values read again from the paper sheet."""
+    if paper.status != PaperSheet.Status.CONFLICT:
+        raise SurveyError("status", "Phiếu này không có khác biệt cần xử lý.")
+    sheet = _check(paper.campaign.instrument.instrument, raw)
+    record_change(actor=user, action="surveys.paper.resolve", obj=paper, data={"fields": paper.disagreements})
+    _commit_paper(paper, {**sheet.answers, **sheet.demographics}, today)
+    return paper
+
+
+def _commit_paper(paper: PaperSheet, entered: Mapping[str, object], today: date) -> None:
+    submit_response(
+        campaign=paper.campaign, channel=Channel.PAPER, raw=entered, today=today, stratum=paper.stratum
+    )
+    # The staging copy goes: what remains says a sheet was keyed, not what it said.
+    paper.first_answers, paper.second_answers, paper.status = {}, {}, PaperSheet.Status.COMMITTED
+    paper.save(update_fields=["first_answers", "second_answers", "status"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -53,10 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
+        load_before = os.getloadavg()[0]
         figures = module.run(quick=args.quick)
         print()
         print(render(name, figures))
-        print(f"\n({name}: {time.perf_counter() - started:.0f} s)")
+        # Other work on the machine skews every rate; the load average says how much there was.
+        print(
+            f"\n({name}: {time.perf_counter() - started:.0f} s; "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
+        )
     return 0
 
 

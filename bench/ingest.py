@@ -184,12 +184,12 @@ def _orm_baseline(docs: list[dict[str, Any]]) -> float:
             for number, line in enumerate(lines[start : start + 5000], start=start + 1):
                 obj = json.loads(line)
                 d = parse_document(obj, record=f"line {number}")
-                version = int(services.format_timestamp(d.version_at))
+                version = services._version(d)
                 row = Dossier.objects.filter(code=d.code).first()
                 if row is not None and row.version >= version:
                     continue
                 row = row or Dossier(code=d.code)
-                verdict = services._verdict(d)
+                verdict = services._verdict(d, d.version_at)
                 for name, value in {
                     "procedure_code": d.procedure_code,
                     "field_code": d.field_code,

@@ -39,7 +39,16 @@ NATIONAL = selectors.Scope("national", "Toàn quốc", None)
 
 
 def _reset() -> None:
-    for model in (DossierStep, Dossier, DossierEvent, DossierTally, DossierFact, CellDay, CellMonth, SyncState):
+    for model in (
+        DossierStep,
+        Dossier,
+        DossierEvent,
+        DossierTally,
+        DossierFact,
+        CellDay,
+        CellMonth,
+        SyncState,
+    ):
         model.objects.all().delete()
 
 
@@ -49,13 +58,19 @@ def _versions(rng: random.Random, seq: int) -> list[dict]:
     received = parse_document(final, record="x").received_at
     first = dict(final)
     first.update(
-        TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, DanhSachGiayToKetQua=[], DanhSachHoSoBoSung=[],
+        TrangThaiHoSo=4,
+        NgayKetThucXuLy=None,
+        NgayTra=None,
+        DanhSachGiayToKetQua=[],
+        DanhSachHoSoBoSung=[],
         NgayCapNhat=format_timestamp(received + timedelta(minutes=1)),
     )
     final = dict(final, NgayCapNhat=format_timestamp(received + timedelta(days=40)))
     if rng.random() < 0.2:
         final["KhongHaiLong"] = 1
-    return [first, final] if first["TrangThaiHoSo"] != final["TrangThaiHoSo"] or rng.random() < 0.5 else [final]
+    return (
+        [first, final] if first["TrangThaiHoSo"] != final["TrangThaiHoSo"] or rng.random() < 0.5 else [final]
+    )
 
 
 def _stored_documents() -> list:
@@ -102,9 +117,13 @@ def _check_everything() -> None:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(seed=st.integers(0, 10_000), size=st.integers(1, 40), batches=st.integers(1, 6), repeat=st.floats(0, 0.5))
+@given(
+    seed=st.integers(0, 10_000), size=st.integers(1, 40), batches=st.integers(1, 6), repeat=st.floats(0, 0.5)
+)
 def test_incremental_equals_recompute_and_core(seed: int, size: int, batches: int, repeat: float) -> None:
     _reset()
     rng = random.Random(seed)
@@ -116,7 +135,9 @@ def test_incremental_equals_recompute_and_core(seed: int, size: int, batches: in
                 deliveries.append(("doc", doc))
         if rng.random() < 0.15:
             at = ORIGIN + timedelta(days=rng.randrange(10, 80), hours=rng.randrange(24))
-            deliveries.append(("event", {"MaHoSo": doc["MaHoSo"], "TrangThai": 10, "ThoiDiem": format_timestamp(at)}))
+            deliveries.append(
+                ("event", {"MaHoSo": doc["MaHoSo"], "TrangThai": 10, "ThoiDiem": format_timestamp(at)})
+            )
     rng.shuffle(deliveries)
     now = datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ)
     step = max(1, len(deliveries) // batches)

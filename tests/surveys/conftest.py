@@ -25,7 +25,8 @@ def survey_urls(settings):
 
 
 @pytest.fixture
-def world(db):
+def world(request):
+    request.getfixturevalue("transactional_db" if request.node.get_closest_marker("browser") else "db")
     province = AdminUnit.objects.create(code="66", name="Tỉnh Đắk Lắk", level="province", structure="2025")
     province.path = f"/{province.pk}/"
     province.save()
@@ -50,7 +51,9 @@ def campaign(world) -> Campaign:
     return c
 
 
-def make_user(username: str, role: str | None = None, *, agency=None, unit=None, superuser: bool = False) -> User:
+def make_user(
+    username: str, role: str | None = None, *, agency=None, unit=None, superuser: bool = False
+) -> User:
     user = User.objects.create_user(username=username, password="mật-khẩu-dài-1234", is_superuser=superuser)
     if role:
         RoleAssignment.objects.create(user=user, role=role, agency=agency, unit=unit)

@@ -6,7 +6,11 @@ from django.urls import include, path
 from thuocdo.config import urls as project
 
 urlpatterns = list(project.urlpatterns)
-_mounted = {getattr(p, "urlconf_name", None).__name__ for p in project.urlpatterns if hasattr(getattr(p, "urlconf_name", None), "__name__")}
+_mounted = {
+    getattr(p, "urlconf_name", None).__name__
+    for p in project.urlpatterns
+    if hasattr(getattr(p, "urlconf_name", None), "__name__")
+}
 if "thuocdo.surveys.urls_openrosa" not in _mounted:
     urlpatterns.insert(0, path("openrosa/", include("thuocdo.surveys.urls_openrosa")))
 _names = set()

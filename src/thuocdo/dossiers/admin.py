@@ -40,7 +40,7 @@ class SourceSystemAdmin(admin.ModelAdmin):
 
 class StepInline(ReadOnlyMixin, admin.TabularInline):
     model = DossierStep
-    fields = ["seq", "officer", "title", "department", "status", "started_at", "due_at", "acted_at"]
+    fields = ("seq", "officer", "title", "department", "status", "started_at", "due_at", "acted_at")
     readonly_fields = fields
     extra = 0
 

@@ -36,7 +36,6 @@ from thuocdo.core.dossier import (
     VN_TZ,
     DossierError,
     Status,
-    format_timestamp,
     parse_document,
     parse_timestamp,
 )
@@ -276,7 +275,8 @@ def prepare_documents(
                 bad.append((Rejection(index, location, record_code(obj), exc.field, exc.message), obj))
                 continue
             raw = _ENCODE(obj)
-            key = (_version(parsed), hashlib.blake2b(raw, digest_size=16).hexdigest())
+            at = parsed.version_at
+            key = (_version_number(at), hashlib.blake2b(raw, digest_size=16).hexdigest())
             held = best.get(parsed.code)
             if held is not None and key <= held.key:
                 if key == held.key:
@@ -287,7 +287,7 @@ def prepare_documents(
             if held is not None:
                 report.stale += 1
             best[parsed.code] = _candidate(
-                parsed, raw.decode(), key, source_id=source_id, now=stamp, lookups=lookups, dt=dt
+                parsed, raw.decode(), key, source_id=source_id, now=stamp, lookups=lookups, dt=dt, at=at
             )
     report.rejected = [r for r, _ in bad]
     return Prepared(report, best, bad)
@@ -356,7 +356,14 @@ def store_prepared(
 
 
 def _version(d: ParsedDossier) -> int:
-    return int(format_timestamp(d.version_at))
+    """The ordering version of a document: its update time as the integer yyyyMMddHHmmss, Vietnam time."""
+    return _version_number(d.version_at)
+
+
+def _version_number(at: datetime) -> int:
+    # What core's format_timestamp spells, without strftime (this runs once per document).
+    v = at.astimezone(VN_TZ)
+    return ((((v.year * 100 + v.month) * 100 + v.day) * 100 + v.hour) * 100 + v.minute) * 100 + v.second
 
 
 def _lock() -> None:
@@ -385,11 +392,11 @@ def _stored_keys(codes: Sequence[str]) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _verdict(d: ParsedDossier) -> str:
+def _verdict(d: ParsedDossier, at: datetime) -> str:
     # Only an ended dossier has a verdict that no later date can change; an open one is judged when asked.
     if d.status not in ENDED and d.status not in (Status.SUBMITTED, Status.REJECTED_AT_RECEPTION):
         return "open"
-    category = classify(d, as_of=d.version_at).category
+    category = classify(d, as_of=at).category
     return "open" if category is Category.IN_PROGRESS else str(category)
 
 
@@ -397,7 +404,7 @@ def _sqlite_dt(value: datetime | None) -> str | None:
     # Django keeps SQLite datetimes as naive UTC text; formatting here avoids a per-value adapter call.
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return value.astimezone(UTC).isoformat(" ")[:-6]  # without the "+00:00"
 
 
 def _identity(value: Any) -> Any:
@@ -417,7 +424,9 @@ def _candidate(
     now: Any,
     lookups: Lookups,
     dt: Any,
+    at: datetime | None = None,
 ) -> Candidate:
+    at = at or d.version_at
     documents = d.documents
     digitised = d.has_digitised_component or any(t.digitised for t in documents)
     reused = any(t.reused for t in documents)
@@ -425,7 +434,7 @@ def _candidate(
     population = d.vneid_verified or bool(d.databases)
     e_result = d.has_electronic_result
     fee = int(d.fee_total)
-    verdict = _verdict(d)
+    verdict = _verdict(d, at)
     wait = 0
     for s in d.supplements:
         if s.completed_at is not None:
@@ -440,7 +449,7 @@ def _candidate(
         lookups.agencies.get(d.agency_code),
         int(d.channel),
         int(d.status),
-        dt(d.version_at),
+        dt(at),
         dt(d.received_at),
         dt(d.due_at),
         dt(original_due(d, None)[0]),
@@ -678,7 +687,11 @@ def _apply_tally(cursor: Any, mark: str, deltas: Mapping[tuple[str, str, date], 
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM tally_staging {conflict}")  # noqa: S608 - names only
         return
-    rows = [(a, p, m.isoformat(), *v) for a, p, m, *v in rows]
+    rows = [
+        (agency, procedure, month.isoformat(), *v)
+        for (agency, procedure, month), v in deltas.items()
+        if any(v)
+    ]
     values = ", ".join([mark] * (3 + len(TALLY_METRICS)))
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values}) {conflict}", rows)  # noqa: S608 - names only
 

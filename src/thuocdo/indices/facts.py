@@ -42,9 +42,28 @@ RECEIVED_METRICS = (
 SETTLED_METRICS = ("s_counted", "s_within", "s_late", "s_flagged")
 METRICS = RECEIVED_METRICS + SETTLED_METRICS
 FACT_COLUMNS = (
-    "code", "agency_code", "procedure_code", "field_code", "excluded", "received_at", "open_until", "final",
-    "closed", "paper", "online", "e_result", "result_file", "has_files", "fee", "paid", "reused", "store",
-    "pop", "flagged", "due_known", "late_at",
+    "code",
+    "agency_code",
+    "procedure_code",
+    "field_code",
+    "excluded",
+    "received_at",
+    "open_until",
+    "final",
+    "closed",
+    "paper",
+    "online",
+    "e_result",
+    "result_file",
+    "has_files",
+    "fee",
+    "paid",
+    "reused",
+    "store",
+    "pop",
+    "flagged",
+    "due_known",
+    "late_at",
 )
 """The Facts fields in order (the fact table's columns, without its fingerprint)."""
 
@@ -139,7 +158,9 @@ def late_from(d: Dossier, params: Parameters) -> datetime | None:
     if not d.supplements:
         return _threshold(due, params) if due is not None else None
     probe = replace(d, status=Status.PROCESSING)  # judged as open, whatever happened later
-    breaks = sorted({s.requested_at for s in d.supplements} | {s.completed_at for s in d.supplements if s.completed_at})
+    breaks = sorted(
+        {s.requested_at for s in d.supplements} | {s.completed_at for s in d.supplements if s.completed_at}
+    )
     candidates = set(breaks)
     if due is not None:
         thr = _threshold(due, params)
@@ -169,7 +190,10 @@ def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
     if ended is not None:
         settle = max(ended[0], d.received_at)
         verdict = classify(
-            d, as_of=settle, granularity=params.granularity, supplements_allowed=params.supplement_requests_allowed
+            d,
+            as_of=settle,
+            granularity=params.granularity,
+            supplements_allowed=params.supplement_requests_allowed,
         )
         final = str(verdict.category)
     else:

@@ -40,6 +40,10 @@ class RuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.effective_from:%d/%m/%Y})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.clean()
+        super().save(*args, **kwargs)
+
     def parsed(self) -> CoreRuleSet:
         """The validated rule set (raises RuleSetError)."""
         return parse_ruleset(self.document, source=f"bộ quy tắc «{self.code or '?'}»")
@@ -51,10 +55,6 @@ class RuleSet(models.Model):
             raise ValidationError({"document": exc.problems}) from None
         self.code, self.name = rules.id, rules.name
         self.effective_from, self.effective_to = rules.effective_from, rules.effective_to
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.clean()
-        super().save(*args, **kwargs)
 
 
 class ReportedFigure(models.Model):
@@ -73,7 +73,11 @@ class ReportedFigure(models.Model):
     denominator = models.PositiveIntegerField(_("mẫu số"), null=True, blank=True)
     note = models.CharField(_("ghi chú"), max_length=255, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("người nhập"),
     )
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
@@ -135,6 +139,9 @@ class DossierFact(models.Model):
             models.Index(fields=["received_at"], name="fact_received"),
         ]
 
+    def __str__(self) -> str:
+        return self.code
+
 
 class _Cell(models.Model):
     agency_code = models.CharField(max_length=60)
@@ -174,6 +181,9 @@ class CellDay(_Cell):
         ]
         indexes = [models.Index(fields=["day", "agency_code"], name="index_cell_day_day")]
 
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.procedure_code} {self.day}"
+
 
 class CellMonth(_Cell):
     """The same sums per month (first day), so a year needs 12 rows per key instead of 365."""
@@ -188,6 +198,9 @@ class CellMonth(_Cell):
         ]
         indexes = [models.Index(fields=["month", "agency_code"], name="index_cell_month_month")]
 
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.procedure_code} {self.month:%Y-%m}"
+
 
 class SyncState(models.Model):
     """How far sync_facts has read the dossier table (by Dossier.updated_at)."""
@@ -195,3 +208,6 @@ class SyncState(models.Model):
     name = models.CharField(max_length=40, unique=True)
     watermark = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.watermark}"

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from thuocdo.indices.facts import METRICS, RECEIVED_METRICS, SETTLED_METRICS, DossierTallies, tallies_from_sums
+from thuocdo.indices.facts import (
+    METRICS,
+    RECEIVED_METRICS,
+    SETTLED_METRICS,
+    DossierTallies,
+    tallies_from_sums,
+)
 
 COUNTED = ("early", "on_time", "late")
 FACT_SCHEMA = {
@@ -83,21 +89,30 @@ def day_cells(t: Any) -> tuple[Any, Any]:
     """The received-day and the settle-day parts of the cells: (agency, procedure, field, day, counts...)."""
     live = t.filter(~t.excluded)
     received = live.group_by(
-        agency_code=live.agency_code, procedure_code=live.procedure_code, field_code=live.field_code,
+        agency_code=live.agency_code,
+        procedure_code=live.procedure_code,
+        field_code=live.field_code,
         day=_vn_day(live.received_at),
     ).aggregate(**{k: _n(v) for k, v in received_values(live, closed=live.closed).items()})
     done = live.filter(live.final.isin(COUNTED))
     late = done.final == "late"
     settled = done.group_by(
-        agency_code=done.agency_code, procedure_code=done.procedure_code, field_code=done.field_code,
+        agency_code=done.agency_code,
+        procedure_code=done.procedure_code,
+        field_code=done.field_code,
         day=_vn_day(done.open_until),
     ).aggregate(s_counted=done.count(), s_within=_n(~late), s_late=_n(late), s_flagged=_n(done.flagged))
     return received, settled
 
 
 def period_tallies(
-    t: Any, start: datetime, judge: datetime, *, agency_codes: Sequence[str] | None = None,
-    procedure_code: str = "", field_code: str = "",
+    t: Any,
+    start: datetime,
+    judge: datetime,
+    *,
+    agency_codes: Sequence[str] | None = None,
+    procedure_code: str = "",
+    field_code: str = "",
 ) -> tuple[Any, Any]:
     """Two expressions: the summed metrics (one row) and, per procedure, whether it had online/fee/paid/population dossiers."""
     import ibis
@@ -131,8 +146,13 @@ def period_tallies(
 
 
 def run_period(
-    t: Any, start: datetime, judge: datetime, *, agency_codes: Sequence[str] | None = None,
-    procedure_code: str = "", field_code: str = "",
+    t: Any,
+    start: datetime,
+    judge: datetime,
+    *,
+    agency_codes: Sequence[str] | None = None,
+    procedure_code: str = "",
+    field_code: str = "",
 ) -> DossierTallies:
     """Execute period_tallies on the table's engine and return the tallies."""
     sums_expr, procs_expr = period_tallies(
@@ -154,10 +174,15 @@ def run_cells(t: Any) -> dict[tuple[str, str, str, date], tuple[int, ...]]:
     """Execute day_cells and return {(agency, procedure, field, day): metrics} for non-zero cells."""
     received, settled = day_cells(t)
     out: dict[tuple[str, str, str, date], list[int]] = {}
-    for expr, names, offset in ((received, RECEIVED_METRICS, 0), (settled, SETTLED_METRICS, len(RECEIVED_METRICS))):
+    for expr, names, offset in (
+        (received, RECEIVED_METRICS, 0),
+        (settled, SETTLED_METRICS, len(RECEIVED_METRICS)),
+    ):
         for r in expr.to_pyarrow().to_pylist():
             day = r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"]))
-            bucket = out.setdefault((r["agency_code"], r["procedure_code"], r["field_code"], day), [0] * len(METRICS))
+            bucket = out.setdefault(
+                (r["agency_code"], r["procedure_code"], r["field_code"], day), [0] * len(METRICS)
+            )
             for i, m in enumerate(names):
                 bucket[offset + i] += int(r[m])
     return {k: tuple(v) for k, v in out.items() if any(v)}
@@ -212,7 +237,8 @@ def spark_session() -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
         .getOrCreate()
     )
 
@@ -221,21 +247,41 @@ def spark_table(snap: Snapshot, session: Any = None) -> Any:
     """The snapshot as an ibis table on local Spark."""
     import ibis
 
+    from datetime import UTC
+
     session = session or spark_session()
-    df = session.createDataFrame(snap.table.to_pandas())
+    # Aware UTC datetimes: Spark would read naive ones in the process's local zone (Django sets it to Vietnam's).
+    names = snap.table.column_names
+    rows = [
+        tuple(v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in (r[n] for n in names))
+        for r in snap.table.to_pylist()
+    ]
+    df = session.createDataFrame(rows, schema=_spark_schema(names))
     df.createOrReplaceTempView("facts")
     return ibis.pyspark.connect(session).table("facts")
 
 
+def _spark_schema(names: Sequence[str]) -> Any:
+    from pyspark.sql import types as T
+
+    kinds = {"string": T.StringType(), "boolean": T.BooleanType(), "timestamp": T.TimestampType()}
+    return T.StructType([T.StructField(n, kinds[FACT_SCHEMA[n]], True) for n in names])
+
+
 def postgres_table(url: str, table: str = "indices_dossierfact") -> Any:
     """The live fact table on PostgreSQL through ibis (session in UTC, timestamps as naive UTC)."""
-    import ibis
     from urllib.parse import urlparse
+
+    import ibis
 
     u = urlparse(url)
     con = ibis.postgres.connect(
-        host=u.hostname or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-        password=u.password or None, database=(u.path or "/postgres").lstrip("/"), options="-c TimeZone=UTC",
+        host=u.hostname or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password or None,
+        database=(u.path or "/postgres").lstrip("/"),
+        options="-c TimeZone=UTC",
     )
     t = con.table(table)
     return t.mutate(

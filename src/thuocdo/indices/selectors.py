@@ -54,7 +54,8 @@ def rulesets() -> list[CoreRuleSet]:
     if stored:
         return stored
     return [
-        parse_ruleset(json.loads(p.read_text(encoding="utf-8")), source=p.name) for p in sorted(SHIPPED.glob("*.json"))
+        parse_ruleset(json.loads(p.read_text(encoding="utf-8")), source=p.name)
+        for p in sorted(SHIPPED.glob("*.json"))
     ]
 
 
@@ -76,6 +77,25 @@ def paper_results() -> dict[str, bool]:
     from thuocdo.catalog.models import Procedure as CatalogProcedure
 
     return dict(CatalogProcedure.objects.values_list("code", "issues_paper_result"))
+
+
+def default_period(now: datetime | None = None) -> str:
+    """The current month, as YYYY-MM in Vietnam time."""
+    return (now or datetime.now(UTC)).astimezone(VN_TZ).strftime("%Y-%m")
+
+
+def allowed(user: Any, scope: Scope) -> bool:
+    """Whether the user may see non-public figures of every agency in the scope."""
+    from thuocdo.accounts.selectors import VIEW_NONPUBLIC, visible_agencies
+
+    if getattr(user, "is_superuser", False):
+        return True
+    visible = set(visible_agencies(user, VIEW_NONPUBLIC).values_list("id", flat=True))
+    if scope.agency_codes is None:
+        from thuocdo.units.models import Agency
+
+        return bool(visible) and len(visible) >= Agency.objects.count()
+    return bool(scope.agency_ids) and set(scope.agency_ids) <= visible
 
 
 # ----------------------------------------------------------------------------------------------
@@ -114,7 +134,9 @@ def agency_code_map() -> dict[str, int]:
     agencies = list(Agency.objects.values("id", "code", "kind", "admin_unit_id", "valid_to"))
     by_unit_kind = {(a["admin_unit_id"], a["kind"]): a["id"] for a in agencies if a["valid_to"] is None}
     successor: dict[int, int] = {}
-    for pred, succ, primary in UnitLineage.objects.values_list("predecessor_id", "successor_id", "is_primary"):
+    for pred, succ, primary in UnitLineage.objects.values_list(
+        "predecessor_id", "successor_id", "is_primary"
+    ):
         if primary or pred not in successor:
             successor[pred] = succ
     out: dict[str, int] = {}
@@ -147,7 +169,9 @@ def resolve_scope(text: str) -> Scope:
         unit = AdminUnit.objects.filter(structure="2025", level=kind, code=code).first()
         if unit is None:
             raise ScopeError(_("Không có đơn vị hành chính «%(code)s».") % {"code": code})
-        ids = tuple(Agency.objects.filter(admin_unit__path__startswith=unit.path).values_list("id", flat=True))
+        ids = tuple(
+            Agency.objects.filter(admin_unit__path__startswith=unit.path).values_list("id", flat=True)
+        )
         return Scope(key, unit.name, _codes_for(ids), agency_ids=ids)
     if kind in ("agency", "ministry"):
         agency = Agency.objects.filter(code=code).first()
@@ -181,7 +205,10 @@ def child_scopes(scope: Scope) -> list[Scope]:
         unit = AdminUnit.objects.get(structure="2025", level=kind, code=code)
         out = [
             resolve_scope(f"agency:{a.code}")
-            for a in Agency.objects.filter(admin_unit=unit, parent__isnull=True, valid_to__isnull=True).order_by("path")
+            # Departments and other leaf agencies of the unit; a committee's subtree would repeat the communes.
+            for a in Agency.objects.filter(
+                admin_unit=unit, valid_to__isnull=True, children__isnull=True
+            ).order_by("path")
         ]
         out += [
             resolve_scope(f"commune:{u.code}")
@@ -192,7 +219,10 @@ def child_scopes(scope: Scope) -> list[Scope]:
         agency = Agency.objects.get(code=code)
         return [resolve_scope(f"agency:{a.code}") for a in agency.children.filter(valid_to__isnull=True)]
     if kind == "block":
-        return [resolve_scope(f"agency:{a.code}") for a in Agency.objects.filter(pk__in=scope.agency_ids).order_by("path")]
+        return [
+            resolve_scope(f"agency:{a.code}")
+            for a in Agency.objects.filter(pk__in=scope.agency_ids).order_by("path")
+        ]
     return []
 
 
@@ -230,7 +260,9 @@ def _month_split(first: date, stop: date) -> tuple[list[tuple[date, date]], list
 _SUMS = {m: Sum(m) for m in METRICS}
 
 
-def _cell_sums(scope: Scope, first: date, stop: date) -> tuple[dict[str, int], list[tuple[str, int, int, int, int]]]:
+def _cell_sums(
+    scope: Scope, first: date, stop: date
+) -> tuple[dict[str, int], list[tuple[str, int, int, int, int]]]:
     """Summed metrics and per-procedure (online, fee, paid, pop) over whole days [first, stop)."""
     sums = dict.fromkeys(METRICS, 0)
     per_proc: list[tuple[str, int, int, int, int]] = []
@@ -263,7 +295,9 @@ _FINAL_COUNTED = ("early", "on_time", "late")
 
 def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, int]) -> None:
     """Add the verdicts of dossiers not settled before J and correct their received-day counts."""
-    facts = _filter(DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=judge), scope)
+    facts = _filter(
+        DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=judge), scope
+    )
     open_ = Q(open_until__gt=judge)
     counted_open = open_ & (Q(due_known=True) | Q(late_at__lte=judge))
     at_j = Q(open_until=judge, final__in=_FINAL_COUNTED)
@@ -281,7 +315,7 @@ def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, 
         c42=Count("code", filter=fix & Q(has_files=True, result_file=False)),
     )
     sums["s_counted"] += got["oc"] + got["jc"]
-    sums["s_late"] += got["jl"]
+    sums["s_late"] += got["ol"] + got["jl"]
     sums["s_within"] += got["oc"] - got["ol"] + got["jc"] - got["jl"]
     sums["s_flagged"] += got["of"] + got["jf"]
     sums["r_ok33"] += got["c33"]
@@ -290,11 +324,15 @@ def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, 
     sums["r_ok42"] += got["c42"]
 
 
-def _tail(scope: Scope, begin: datetime, judge: datetime, sums: dict[str, int]) -> list[tuple[str, int, int, int, int]]:
+def _tail(
+    scope: Scope, begin: datetime, judge: datetime, sums: dict[str, int]
+) -> list[tuple[str, int, int, int, int]]:
     """The part of J's own day before J, as a partial day cell would hold it."""
     if judge <= begin:
         return []
-    received = _filter(DossierFact.objects.filter(excluded=False, received_at__gte=begin, received_at__lt=judge), scope)
+    received = _filter(
+        DossierFact.objects.filter(excluded=False, received_at__gte=begin, received_at__lt=judge), scope
+    )
     closed_paper = Q(closed=True, paper=True)
     got = received.aggregate(
         r_n=Count("code"),
@@ -459,7 +497,9 @@ def feedback_tallies(scope: Scope, period: Period, judge: datetime) -> dict[str,
     from thuocdo.feedback.selectors import indicator_tallies
     from thuocdo.units.models import Agency
 
-    agencies = Agency.objects.all() if scope.agency_codes is None else Agency.objects.filter(pk__in=scope.agency_ids)
+    agencies = (
+        Agency.objects.all() if scope.agency_codes is None else Agency.objects.filter(pk__in=scope.agency_ids)
+    )
     got = indicator_tallies(agencies=agencies, start=period.start_at, end=period.end_at, as_of=judge)
     return {k: Tally(n, d) for k, (n, d) in got.items() if d}
 
@@ -492,7 +532,9 @@ def index_for(
     return IndexView(scope, period, judge, compute(tallies, ruleset), tallies, ruleset.name, notes)
 
 
-def ranking(scopes: Sequence[Scope], period: Period | str, as_of: datetime | None = None) -> list[tuple[Scope, IndexView]]:
+def ranking(
+    scopes: Sequence[Scope], period: Period | str, as_of: datetime | None = None
+) -> list[tuple[Scope, IndexView]]:
     """Scopes (a block's agencies, a province's communes...) ordered by total score, best first."""
     views = [(s, index_for(s, period, as_of, with_feedback=True)) for s in scopes]
     return sorted(views, key=lambda sv: (-sv[1].result.total, sv[0].label))
@@ -536,7 +578,12 @@ def _scoped_codes(scope: Scope, start: datetime, judge: datetime, *, received_on
 
 
 def explain(
-    indicator: str, scope: Scope | str, period: Period | str, *, as_of: datetime | None = None, page: int = 1,
+    indicator: str,
+    scope: Scope | str,
+    period: Period | str,
+    *,
+    as_of: datetime | None = None,
+    page: int = 1,
     per_page: int = 50,
 ) -> Explanation:
     """The records behind one indicator value, each with the reason it counts as it does (paginated)."""
@@ -570,9 +617,22 @@ def explain(
         for code in sorted(agency_of):
             c = by_code.get(code)
             if c is None:
-                rows.append(ExplainRow(code, False, False, _("Không thuộc mẫu số của chỉ số này"), "Not in the denominator", agency_of[code]))
+                rows.append(
+                    ExplainRow(
+                        code,
+                        False,
+                        False,
+                        _("Không thuộc mẫu số của chỉ số này"),
+                        "Not in the denominator",
+                        agency_of[code],
+                    )
+                )
             else:
-                rows.append(ExplainRow(c.record, c.in_numerator, c.in_denominator, c.reason_vi, c.reason_en, agency_of[code]))
+                rows.append(
+                    ExplainRow(
+                        c.record, c.in_numerator, c.in_denominator, c.reason_vi, c.reason_en, agency_of[code]
+                    )
+                )
     elif indicator in PROCEDURE_INDICATORS:
         d = dossier_tallies(scope, period.start_at, judge)
         procs = catalogue_for(scope, d.online_procedures | d.fee_procedures | d.population_procedures)
@@ -582,8 +642,11 @@ def explain(
     else:
         rows = [
             ExplainRow(
-                "-", True, True,
-                _("Số liệu tổng hợp: %(n)s / %(d)s (nhập tay hoặc từ phản ánh, kiến nghị)") % {"n": tally.numerator, "d": tally.denominator},
+                "-",
+                True,
+                True,
+                _("Số liệu tổng hợp: %(n)s / %(d)s (nhập tay hoặc từ phản ánh, kiến nghị)")
+                % {"n": tally.numerator, "d": tally.denominator},
                 "Aggregate figure",
             )
         ]
@@ -598,7 +661,9 @@ def _parsed(rows: QuerySet[Any]) -> list[Any]:
     from thuocdo.core.dossier import DossierError, Status, parse_document
 
     out = []
-    for code, raw, status, finished, returned in rows.values_list("code", "raw", "status", "finished_at", "returned_at"):
+    for code, raw, status, finished, returned in rows.values_list(
+        "code", "raw", "status", "finished_at", "returned_at"
+    ):
         try:
             parsed = parse_document(msgspec.json.decode(raw), record=code)
         except DossierError:
@@ -610,7 +675,12 @@ def _parsed(rows: QuerySet[Any]) -> list[Any]:
 
 
 def _procedure_reasons(
-    indicator: str, procs: Sequence[Procedure], d: DossierTallies, period: Period, judge: datetime, ruleset: CoreRuleSet
+    indicator: str,
+    procs: Sequence[Procedure],
+    d: DossierTallies,
+    period: Period,
+    judge: datetime,
+    ruleset: CoreRuleSet,
 ) -> list[ExplainRow]:
     if indicator in ("1.1", "1.2", "1.3", "3.1"):
         got = tally_dossiers([], period.start_at, period.end_at, procs, judge, ruleset=ruleset, explain=True)
@@ -620,20 +690,28 @@ def _procedure_reasons(
         ]
     members, hits, yes, no = {
         "3.2": (
-            [p for p in procs if p.online_level in ("full", "partial")], d.online_procedures,
-            _("Có hồ sơ trực tuyến trong kỳ"), _("Không có hồ sơ trực tuyến trong kỳ"),
+            [p for p in procs if p.online_level in ("full", "partial")],
+            d.online_procedures,
+            _("Có hồ sơ trực tuyến trong kỳ"),
+            _("Không có hồ sơ trực tuyến trong kỳ"),
         ),
         "3.5": (
-            [p for p in procs if p.fee_bearing], d.fee_procedures,
-            _("Có hồ sơ đồng bộ kèm phí, lệ phí"), _("Không có hồ sơ đồng bộ kèm phí, lệ phí"),
+            [p for p in procs if p.fee_bearing],
+            d.fee_procedures,
+            _("Có hồ sơ đồng bộ kèm phí, lệ phí"),
+            _("Không có hồ sơ đồng bộ kèm phí, lệ phí"),
         ),
         "3.5b": (
-            [p for p in procs if p.fee_bearing], d.paid_procedures,
-            _("Có giao dịch thanh toán trực tuyến"), _("Chưa có giao dịch thanh toán trực tuyến"),
+            [p for p in procs if p.fee_bearing],
+            d.paid_procedures,
+            _("Có giao dịch thanh toán trực tuyến"),
+            _("Chưa có giao dịch thanh toán trực tuyến"),
         ),
         "4.5a": (
-            [p for p in procs if p.citizen_subject], d.population_procedures,
-            _("Có hồ sơ dùng dữ liệu dân cư"), _("Chưa có hồ sơ dùng dữ liệu dân cư"),
+            [p for p in procs if p.citizen_subject],
+            d.population_procedures,
+            _("Có hồ sơ dùng dữ liệu dân cư"),
+            _("Chưa có hồ sơ dùng dữ liệu dân cư"),
         ),
     }[indicator]
     return [ExplainRow(p.code, p.code in hits, True, yes if p.code in hits else no, "") for p in members]
@@ -655,13 +733,18 @@ class LateStep:
     overdue_by: timedelta
 
 
-def overdue_steps(scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500) -> list[LateStep]:
+def overdue_steps(
+    scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500
+) -> list[LateStep]:
     """Open processing steps (QuaTrinhXuLy) past their own deadline, or due within `horizon` (at risk)."""
     from thuocdo.dossiers.models import DossierStep
 
     open_statuses = (2, 4, 5, 6)
     qs = DossierStep.objects.filter(
-        acted_at__isnull=True, due_at__isnull=False, due_at__lt=now + horizon, dossier__status__in=open_statuses
+        acted_at__isnull=True,
+        due_at__isnull=False,
+        due_at__lt=now + horizon,
+        dossier__status__in=open_statuses,
     ).select_related("dossier")
     if horizon:
         qs = qs.filter(due_at__gte=now)
@@ -669,20 +752,25 @@ def overdue_steps(scope: Scope, *, now: datetime, horizon: timedelta = timedelta
         qs = qs.filter(dossier__agency_code__in=scope.agency_codes)
     return [
         LateStep(
-            s.dossier.code, s.dossier.agency_code, s.dossier.procedure_code, s.officer, s.department, s.due_at,
-            s.acted_at, max(timedelta(0), now - s.due_at) if s.due_at else timedelta(0),
+            s.dossier.code,
+            s.dossier.agency_code,
+            s.dossier.procedure_code,
+            s.officer,
+            s.department,
+            s.due_at,
+            s.acted_at,
+            max(timedelta(0), now - s.due_at) if s.due_at else timedelta(0),
         )
         for s in qs.order_by("due_at")[:limit]
     ]
 
 
-def overdue_dossiers(scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500) -> QuerySet[Any]:
+def overdue_dossiers(
+    scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500
+) -> QuerySet[Any]:
     """Open dossiers already late at `now` (horizon 0) or turning late within `horizon` (at risk)."""
     qs = _filter(DossierFact.objects.filter(excluded=False, open_until__gt=now, received_at__lte=now), scope)
-    if horizon:
-        qs = qs.filter(late_at__gt=now, late_at__lte=now + horizon)
-    else:
-        qs = qs.filter(late_at__lte=now)
+    qs = qs.filter(late_at__gt=now, late_at__lte=now + horizon) if horizon else qs.filter(late_at__lte=now)
     return qs.order_by("late_at")[:limit]
 
 
@@ -711,11 +799,14 @@ def late_units(scope: Scope, period: Period | str, as_of: datetime | None = None
         period = parse_period(period)
     judge = min(period.end_at, as_of or datetime.now(UTC))
     base = _filter(
-        DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=period.start_at), scope
+        DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=period.start_at),
+        scope,
     )
     settled = Q(open_until__lte=judge)
     late = (settled & Q(final="late")) | (~settled & Q(late_at__lte=judge))
-    counted = (settled & Q(final__in=_FINAL_COUNTED)) | (~settled & (Q(due_known=True) | Q(late_at__lte=judge)))
+    counted = (settled & Q(final__in=_FINAL_COUNTED)) | (
+        ~settled & (Q(due_known=True) | Q(late_at__lte=judge))
+    )
     rows = (
         base.values("agency_code")
         .annotate(late=Count("code", filter=late), counted=Count("code", filter=counted))
@@ -723,7 +814,9 @@ def late_units(scope: Scope, period: Period | str, as_of: datetime | None = None
         .order_by("-late", "agency_code")
     )
     names = dict(Agency.objects.values_list("code", "name"))
-    return [LateUnit(r["agency_code"], names.get(r["agency_code"], ""), r["late"], r["counted"]) for r in rows]
+    return [
+        LateUnit(r["agency_code"], names.get(r["agency_code"], ""), r["late"], r["counted"]) for r in rows
+    ]
 
 
 def late_officials(scope: Scope, period: Period | str) -> list[LateOfficial]:
@@ -746,7 +839,8 @@ def late_officials(scope: Scope, period: Period | str) -> list[LateOfficial]:
         .order_by("-late", "officer")
     )
     return [
-        LateOfficial(r["officer"], r["department"], r["dossier__agency_code"], r["late"], r["steps"]) for r in rows
+        LateOfficial(r["officer"], r["department"], r["dossier__agency_code"], r["late"], r["steps"])
+        for r in rows
     ]
 
 

@@ -37,8 +37,12 @@ class PublishedFigure(models.Model):
     period = models.CharField(_("kỳ"), max_length=8, blank=True, default="")
     value = models.DecimalField(_("giá trị"), max_digits=7, decimal_places=3)
     components = models.JSONField(_("chỉ số thành phần"), default=dict, blank=True)
-    ci_low = models.DecimalField(_("cận dưới khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True)
-    ci_high = models.DecimalField(_("cận trên khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True)
+    ci_low = models.DecimalField(
+        _("cận dưới khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    ci_high = models.DecimalField(
+        _("cận trên khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True
+    )
     n = models.PositiveIntegerField(_("số phiếu"), null=True, blank=True)
     is_estimate = models.BooleanField(
         _("ước tính"), default=False, help_text=_("ví dụ giá trị dựng lại cho tỉnh mới sau sáp nhập")
@@ -53,7 +57,8 @@ class PublishedFigure(models.Model):
         verbose_name_plural = _("số liệu công bố")
         constraints = [
             models.CheckConstraint(
-                condition=Q(unit__isnull=False, agency__isnull=True) | Q(unit__isnull=True, agency__isnull=False),
+                condition=Q(unit__isnull=False, agency__isnull=True)
+                | Q(unit__isnull=True, agency__isnull=False),
                 name="figure_unit_xor_agency",
             ),
             models.UniqueConstraint(

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import F
+
 from thuocdo.publication import measures
 from thuocdo.publication.models import PublishedFigure, SnapshotRow, Target
 from thuocdo.shared.tabular import write_table
@@ -88,7 +90,7 @@ def _targets() -> Iterator[tuple[Any, ...]]:
 
 def _snapshots() -> Iterator[tuple[Any, ...]]:
     rows = SnapshotRow.objects.select_related("snapshot").order_by(
-        "-snapshot__taken_on", "snapshot__measure", "snapshot__group", "rank", "code"
+        "-snapshot__taken_on", "snapshot__measure", "snapshot__group", F("rank").asc(nulls_last=True), "code"
     )
     for r in rows.iterator(chunk_size=2000):
         yield (
@@ -107,7 +109,9 @@ def _snapshots() -> Iterator[tuple[Any, ...]]:
         )
 
 
-_MEASURE = Column("measure", "string", "Mã chỉ số (sipas, par_index, index766, sipas_factor:…)", "Measure code")
+_MEASURE = Column(
+    "measure", "string", "Mã chỉ số (sipas, par_index, index766, sipas_factor:…)", "Measure code"
+)
 DATASETS = (
     Dataset(
         "so-lieu-cong-bo",
@@ -118,9 +122,19 @@ DATASETS = (
         (
             _MEASURE,
             Column("measure_label", "string", "Tên chỉ số", "Measure name (Vietnamese)"),
-            Column("unit_code", "string", "Mã đơn vị hành chính (Tổng cục Thống kê)", "Administrative unit code (GSO)"),
+            Column(
+                "unit_code",
+                "string",
+                "Mã đơn vị hành chính (Tổng cục Thống kê)",
+                "Administrative unit code (GSO)",
+            ),
             Column("unit_name", "string", "Tên đơn vị hành chính", "Administrative unit name"),
-            Column("unit_level", "string", "Cấp: province, district, commune", "Level: province, district, commune"),
+            Column(
+                "unit_level",
+                "string",
+                "Cấp: province, district, commune",
+                "Level: province, district, commune",
+            ),
             Column(
                 "unit_structure",
                 "string",
@@ -130,11 +144,33 @@ DATASETS = (
             Column("agency_code", "string", "Mã định danh cơ quan", "Agency identifier"),
             Column("agency_name", "string", "Tên cơ quan", "Agency name"),
             Column("year", "integer", "Năm", "Year"),
-            Column("period", "string", "Kỳ trong năm: trống = cả năm, Q1–Q4, M01–M12", "Period: empty = whole year, Q1–Q4, M01–M12"),
-            Column("value", "decimal", "Giá trị (%, hoặc điểm trên thang 100)", "Value (percent, or points out of 100)"),
-            Column("ci_low", "decimal", "Cận dưới khoảng tin cậy 95%", "Lower bound of the 95% confidence interval"),
-            Column("ci_high", "decimal", "Cận trên khoảng tin cậy 95%", "Upper bound of the 95% confidence interval"),
-            Column("n", "integer", "Số phiếu khảo sát làm căn cứ", "Number of survey answers behind the value"),
+            Column(
+                "period",
+                "string",
+                "Kỳ trong năm: trống = cả năm, Q1–Q4, M01–M12",
+                "Period: empty = whole year, Q1–Q4, M01–M12",
+            ),
+            Column(
+                "value",
+                "decimal",
+                "Giá trị (%, hoặc điểm trên thang 100)",
+                "Value (percent, or points out of 100)",
+            ),
+            Column(
+                "ci_low",
+                "decimal",
+                "Cận dưới khoảng tin cậy 95%",
+                "Lower bound of the 95% confidence interval",
+            ),
+            Column(
+                "ci_high",
+                "decimal",
+                "Cận trên khoảng tin cậy 95%",
+                "Upper bound of the 95% confidence interval",
+            ),
+            Column(
+                "n", "integer", "Số phiếu khảo sát làm căn cứ", "Number of survey answers behind the value"
+            ),
             Column(
                 "is_estimate",
                 "boolean",
@@ -142,9 +178,19 @@ DATASETS = (
                 "Estimated value (e.g. mean of the merged former provinces), not a direct measurement",
             ),
             Column("estimate_note", "string", "Cách ước tính", "How the estimate was made"),
-            Column("is_demo", "boolean", "Dữ liệu minh họa, không phải số liệu chính thức", "Demonstration data, not official"),
+            Column(
+                "is_demo",
+                "boolean",
+                "Dữ liệu minh họa, không phải số liệu chính thức",
+                "Demonstration data, not official",
+            ),
             Column("source", "string", "Nguồn số liệu", "Source"),
-            Column("components", "json", "Chỉ số thành phần (JSON: tên → giá trị)", "Component indices (JSON: name → value)"),
+            Column(
+                "components",
+                "json",
+                "Chỉ số thành phần (JSON: tên → giá trị)",
+                "Component indices (JSON: name → value)",
+            ),
         ),
         _figures,
     ),
@@ -186,9 +232,16 @@ DATASETS = (
             Column("value", "decimal", "Giá trị", "Value"),
             Column("n", "integer", "Số phiếu", "Number of answers"),
             Column("is_estimate", "boolean", "Giá trị ước tính", "Estimated value"),
-            Column("rank", "integer", "Hạng (trống: chưa đủ số phiếu để xếp hạng)", "Rank (empty: too few answers)"),
+            Column(
+                "rank",
+                "integer",
+                "Hạng (trống: chưa đủ số phiếu để xếp hạng)",
+                "Rank (empty: too few answers)",
+            ),
             Column("previous_rank", "integer", "Hạng ở lần chụp trước", "Rank in the previous snapshot"),
-            Column("rank_change", "integer", "Số bậc tăng (+) hoặc giảm (−)", "Places gained (+) or lost (−)"),
+            Column(
+                "rank_change", "integer", "Số bậc tăng (+) hoặc giảm (−)", "Places gained (+) or lost (−)"
+            ),
         ),
         _snapshots,
     ),

@@ -38,9 +38,7 @@ def eligible(n: int | None, min_n: int) -> bool:
     return n is None or n >= min_n
 
 
-def rank(
-    entries: Sequence[Entry], *, min_n: int, previous: Mapping[str, int] | None = None
-) -> list[Ranked]:
+def rank(entries: Sequence[Entry], *, min_n: int, previous: Mapping[str, int] | None = None) -> list[Ranked]:
     """Standard competition ranking ("1224"), highest value first; small samples listed last, unranked."""
     previous = previous or {}
     ranked = sorted((e for e in entries if eligible(e.n, min_n)), key=lambda e: (-e.value, e.key))

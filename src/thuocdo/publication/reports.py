@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,6 +81,7 @@ class Report:
     number: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     signer_title: str = ""
+    signer_role: str = ""
     recipients: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -103,17 +105,31 @@ def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict
     import altair as alt
 
     rows = [
-        {"year": y, "value": v, "series": s.name, "kind": "ước tính" if y in s.estimated_years else "đo lường"}
+        {
+            "year": y,
+            "value": v,
+            "series": s.name,
+            "kind": "ước tính" if y in s.estimated_years else "đo lường",
+        }
         for s in chart.series
         for y, v in s.points
     ]
-    bands = [{"year": y, "low": lo, "high": hi, "series": s.name} for s in chart.series for y, lo, hi in s.band]
+    bands = [
+        {"year": y, "low": lo, "high": hi, "series": s.name} for s in chart.series for y, lo, hi in s.band
+    ]
     everything = [r["value"] for r in rows] + [v for _, v in chart.targets] + [b["low"] for b in bands]
     low = max(0.0, (min(everything) if everything else 50.0) - 5)
     years = sorted({r["year"] for r in rows})
     x = alt.X("year:O", title="Năm", sort=years, axis=alt.Axis(labelAngle=0))
     y = alt.Y("value:Q", title=chart.y_title, scale=alt.Scale(domain=[int(low), 100]))
-    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"))
+    names = [s.name for s in chart.series]
+    greys = ["#8c8c8c", "#b0b0b0", "#6e6e6e", "#c4c4c4", "#9a9a9a"]
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        legend=alt.Legend(orient="bottom"),
+        scale=alt.Scale(domain=names, range=["#0b5394", *greys][: len(names)]),
+    )
     layers: list[Any] = []
     if bands:
         layers.append(
@@ -121,15 +137,27 @@ def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict
             .mark_area(opacity=0.2)
             .encode(x=x, y=alt.Y("low:Q", scale=alt.Scale(domain=[int(low), 100])), y2="high:Q", color=colour)
         )
-    layers.append(alt.Chart(alt.Data(values=rows)).mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour))
+    main = [r for r in rows if r["series"] == names[0]]
+    others = [r for r in rows if r["series"] != names[0]]
+    if others:
+        layers.append(
+            alt.Chart(alt.Data(values=others))
+            .mark_line(strokeWidth=1.5, strokeDash=[4, 3])
+            .encode(x=x, y=y, color=colour)
+        )
+    layers.append(alt.Chart(alt.Data(values=main)).mark_line(strokeWidth=3).encode(x=x, y=y, color=colour))
     layers.append(
-        alt.Chart(alt.Data(values=rows))
-        .mark_point(size=60, filled=True)
+        alt.Chart(alt.Data(values=main))
+        .mark_point(size=70, filled=True)
         .encode(
             x=x,
             y=y,
             color=colour,
-            shape=alt.Shape("kind:N", title=None, scale=alt.Scale(domain=["đo lường", "ước tính"], range=["circle", "triangle"])),
+            shape=alt.Shape(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=["đo lường", "ước tính"], range=["circle", "triangle"]),
+            ),
         )
     )
     if chart.targets:
@@ -215,7 +243,9 @@ def _table_html(table: Table) -> str:
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="num">{escape(vn(v, table.decimals))}</td>' if _is_number(v) else f"<td>{escape(vn(v))}</td>"
+            f'<td class="num">{escape(vn(v, table.decimals))}</td>'
+            if _is_number(v)
+            else f"<td>{escape(vn(v))}</td>"
             for v in row
         )
         + "</tr>"
@@ -259,7 +289,7 @@ def to_html(report: Report, *, progress: Progress | None = None) -> str:
     parts.append(
         '<table class="closing"><tr><td class="recipients">'
         + ('<div class="label">Nơi nhận:</div>' + recipients if report.recipients else "")
-        + f'</td><td class="signature">{e(report.signer_title.upper())}</td></tr></table>'
+        + f'</td><td class="signature"><div>{e(report.signer_title.upper())}</div><div>{e(report.signer_role.upper())}</div></td></tr></table>'
     )
     parts.append("</body></html>")
     return "".join(parts)
@@ -287,7 +317,13 @@ def render_xlsx(report: Report, *, progress: Progress | None = None) -> bytes:
     book = Workbook()
     info = book.active
     info.title = "Thông tin"
-    for line in (report.issuer, report.title, report.subtitle, report.period, f"Lập ngày {report.issued_on:%d/%m/%Y}"):
+    for line in (
+        report.issuer,
+        report.title,
+        report.subtitle,
+        report.period,
+        f"Lập ngày {report.issued_on:%d/%m/%Y}",
+    ):
         if line:
             info.append([line])
     info["A2"].font = Font(bold=True, size=13)
@@ -357,8 +393,16 @@ def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(13)
 
-    def line(where: Any, text: str, *, bold: bool = False, italic: bool = False, size: float = 13,
-             center: bool = True, underline: bool = False) -> Any:
+    def line(
+        where: Any,
+        text: str,
+        *,
+        bold: bool = False,
+        italic: bool = False,
+        size: float = 13,
+        center: bool = True,
+        underline: bool = False,
+    ) -> Any:
         para = where.add_paragraph()
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY
         para.paragraph_format.space_after = Pt(0)
@@ -419,7 +463,9 @@ def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
                     if _is_number(value):
                         para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if report.notes:
-        line(word, "Ghi chú về số liệu:", bold=True, size=11, center=False).paragraph_format.space_before = Pt(10)
+        line(
+            word, "Ghi chú về số liệu:", bold=True, size=11, center=False
+        ).paragraph_format.space_before = Pt(10)
         for note in report.notes:
             line(word, f"- {note}", size=11, center=False)
     closing = word.add_table(rows=1, cols=2)
@@ -431,6 +477,8 @@ def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
             line(recipients, f"- {r};", size=11, center=False)
     signature.paragraphs[0].text = ""
     line(signature, report.signer_title.upper(), bold=True)
+    if report.signer_role:
+        line(signature, report.signer_role.upper(), bold=True)
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
@@ -456,7 +504,9 @@ def _pct(value: Decimal | float | None, decimals: int = 2) -> str:
 def _points_table(caption: str, points: Sequence[selectors.Point], *, first: str) -> Table:
     rows = []
     for p in points:
-        interval = f"{vn(p.ci_low)}–{vn(p.ci_high)}" if p.ci_low is not None and p.ci_high is not None else "—"
+        interval = (
+            f"{vn(p.ci_low)}–{vn(p.ci_high)}" if p.ci_low is not None and p.ci_high is not None else "—"
+        )
         note = []
         if not p.enough_answers:
             note.append("Chưa đủ số phiếu")
@@ -465,7 +515,9 @@ def _points_table(caption: str, points: Sequence[selectors.Point], *, first: str
         if p.is_demo:
             note.append("Minh họa")
         rows.append((p.rank if p.rank is not None else "—", p.name, p.value, interval, p.n, "; ".join(note)))
-    return Table(caption, ("Hạng", first, "Chỉ số (%)", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"), tuple(rows))
+    return Table(
+        caption, ("Hạng", first, "Chỉ số (%)", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"), tuple(rows)
+    )
 
 
 def satisfaction_report(
@@ -482,15 +534,22 @@ def satisfaction_report(
     targets = selectors.targets_in_force(measure, on=today, unit=unit)
     min_n = selectors.min_answers()
     label = measures.label(measure)
+    in_text = label[:1].lower() + label[1:]
 
     summary: list[str] = []
     if current is None:
-        summary.append(f"Năm {year} chưa có kết quả {label} được công bố cho {unit.name}.")
+        summary.append(f"Năm {year} chưa có kết quả {in_text} được công bố cho {unit.name}.")
     else:
         margin = f" (sai số ±{vn(current.margin)} điểm phần trăm)" if current.margin is not None else ""
         sample = f", trên cơ sở {vn(current.n)} phiếu khảo sát" if current.n else ""
-        estimate = " Đây là giá trị ước tính từ số liệu của các đơn vị trước sáp nhập." if current.is_estimate else ""
-        summary.append(f"Năm {year}, {label} của {unit.name} đạt {_pct(current.value)}{margin}{sample}.{estimate}")
+        estimate = (
+            " Đây là giá trị ước tính từ số liệu của các đơn vị trước sáp nhập."
+            if current.is_estimate
+            else ""
+        )
+        summary.append(
+            f"Năm {year}, {in_text} của {unit.name} đạt {_pct(current.value)}{margin}{sample}.{estimate}"
+        )
         if previous is not None:
             delta = current.value - previous.value
             trend = "tăng" if delta > 0 else ("giảm" if delta < 0 else "không đổi so với")
@@ -502,11 +561,17 @@ def satisfaction_report(
                 status = f"đã đạt mục tiêu «{target.label}» (vượt {vn(gap)} điểm phần trăm)"
             else:
                 status = f"còn cách mục tiêu «{target.label}» {vn(-gap)} điểm phần trăm"
-            summary.append(f"So với mục tiêu tối thiểu {_pct(target.threshold, 0)} vào năm {target.target_year}: {status}.")
+            summary.append(
+                f"So với mục tiêu tối thiểu {_pct(target.threshold, 0)} vào năm {target.target_year}: {status}."
+            )
     first = history[0]
     if len(history) > 1:
-        dips = [b.year for a, b in zip(history, history[1:], strict=False) if b.value < a.value]
-        dip_text = f"; chỉ số giảm so với năm trước ở năm {', '.join(map(str, dips))}" if dips else "; chỉ số tăng qua từng năm"
+        dips = [b.year for a, b in itertools.pairwise(history) if b.value < a.value]
+        dip_text = (
+            f"; chỉ số giảm so với năm trước ở năm {', '.join(map(str, dips))}"
+            if dips
+            else "; chỉ số tăng qua từng năm"
+        )
         summary.append(
             f"Từ năm {first.year} ({_pct(first.value)}) đến năm {history[-1].year} ({_pct(history[-1].value)}), "
             f"chỉ số thay đổi {vn(history[-1].value - first.value)} điểm phần trăm{dip_text}."
@@ -515,13 +580,17 @@ def satisfaction_report(
     trend_rows = []
     for i, p in enumerate(history):
         change = p.value - history[i - 1].value if i else None
-        applicable = [t for t in targets if t.target_year >= p.year]
-        target = f"{vn(applicable[0].threshold, 0)}% ({applicable[0].target_year})" if applicable else "—"
+        due = [t for t in targets if t.target_year == p.year]
+        target = f"≥ {vn(due[0].threshold, 0)}%" if due else "—"
         notes = "Ước tính sau sáp nhập" if p.is_estimate else ""
         if p.is_demo:
             notes = "; ".join(filter(None, [notes, "Minh họa"]))
-        trend_rows.append((p.year, p.value, change, p.n, target, notes))
-    band = tuple((p.year, float(p.ci_low), float(p.ci_high)) for p in history if p.ci_low is not None and p.ci_high is not None)
+        trend_rows.append((str(p.year), p.value, change, p.n, target, notes))
+    band = tuple(
+        (p.year, float(p.ci_low), float(p.ci_high))
+        for p in history
+        if p.ci_low is not None and p.ci_high is not None
+    )
     series = [
         Series(
             unit.short_name or unit.name,
@@ -532,21 +601,36 @@ def satisfaction_report(
     ]
     for predecessor, points in selectors.predecessor_series(unit, measure):
         if len(series) < 6:
-            series.append(Series(f"{predecessor.name} (cũ)", tuple((p.year, float(p.value)) for p in points if p.year <= year)))
+            series.append(
+                Series(
+                    f"{predecessor.name} (cũ)",
+                    tuple((p.year, float(p.value)) for p in points if p.year <= year),
+                )
+            )
     chart = LineChart(
         title=f"{label} của {unit.name}, {first.year}–{year}",
         y_title="Tỷ lệ hài lòng (%)",
         series=tuple(series),
-        targets=tuple((f"Mục tiêu {t.target_year}: {vn(t.threshold, 0)}%", float(t.threshold)) for t in targets),
+        targets=tuple(
+            (f"Mục tiêu {t.target_year}: {vn(t.threshold, 0)}%", float(t.threshold)) for t in targets
+        ),
         description=" ".join(summary[-1:]) or label,
     )
     sections = [
         Section("I. KẾT QUẢ CHUNG", tuple(summary)),
         Section(
             "II. XU HƯỚNG QUA CÁC NĂM SO VỚI MỤC TIÊU",
-            ("Biểu đồ và bảng dưới đây trình bày kết quả từng năm từ năm đầu tiên có số liệu, so với các mục tiêu đang có hiệu lực.",),
+            (
+                "Biểu đồ và bảng dưới đây trình bày kết quả từng năm từ năm đầu tiên có số liệu, so với các mục tiêu đang có hiệu lực.",
+            ),
             chart,
-            (Table("Bảng 1. Kết quả qua các năm", ("Năm", "Chỉ số (%)", "Thay đổi (điểm %)", "Số phiếu", "Mục tiêu", "Ghi chú"), tuple(trend_rows)),),
+            (
+                Table(
+                    "Bảng 1. Kết quả qua các năm",
+                    ("Năm", "Chỉ số (%)", "Thay đổi (điểm %)", "Số phiếu", "Mục tiêu", "Ghi chú"),
+                    tuple(trend_rows),
+                ),
+            ),
         ),
     ]
     if progress:
@@ -555,10 +639,16 @@ def satisfaction_report(
     if unit.level == "province":
         y_c, communes = selectors.commune_table(unit, measure, year)
         if communes:
-            unit_tables.append(_points_table(f"Bảng 2. Kết quả theo xã, phường năm {y_c}", communes, first="Xã, phường"))
+            unit_tables.append(
+                _points_table(f"Bảng 2. Kết quả theo xã, phường năm {y_c}", communes, first="Xã, phường")
+            )
         y_a, agencies = selectors.agency_table(unit, measure, year)
         if agencies:
-            unit_tables.append(_points_table(f"Bảng {len(unit_tables) + 2}. Kết quả theo cơ quan năm {y_a}", agencies, first="Cơ quan"))
+            unit_tables.append(
+                _points_table(
+                    f"Bảng {len(unit_tables) + 2}. Kết quả theo cơ quan năm {y_a}", agencies, first="Cơ quan"
+                )
+            )
     if unit_tables:
         sections.append(
             Section(
@@ -571,20 +661,27 @@ def satisfaction_report(
                 tuple(unit_tables),
             )
         )
-    y_p, provinces = selectors.province_table(measure, year)
-    if provinces and unit.level == "province" and y_p == year:
+    y_p, provinces = selectors.province_table(measure)
+    if provinces and unit.level == "province" and y_p is not None and y_p <= year:
+        year_of_table = y_p
         mine = next((p for p in provinces if p.code == unit.code), None)
         text = (
-            f"Năm {year}, {unit.name} xếp thứ {mine.rank}/{len(provinces)} tỉnh, thành phố."
+            f"Theo kết quả công bố gần nhất (năm {year_of_table}), {unit.name} xếp thứ {mine.rank}/{len(provinces)} tỉnh, thành phố."
             if mine is not None and mine.rank is not None
-            else f"Bảng dưới đây so sánh kết quả năm {year} của {len(provinces)} tỉnh, thành phố."
+            else f"Bảng dưới đây so sánh kết quả năm {year_of_table} của {len(provinces)} tỉnh, thành phố."
         )
         sections.append(
             Section(
                 f"{'IV' if unit_tables else 'III'}. SO SÁNH VỚI CÁC TỈNH, THÀNH PHỐ",
                 (text,),
                 None,
-                (_points_table(f"Bảng {len(unit_tables) + 2}. Các tỉnh, thành phố năm {year}", provinces, first="Tỉnh, thành phố"),),
+                (
+                    _points_table(
+                        f"Bảng {len(unit_tables) + 2}. Các tỉnh, thành phố năm {year_of_table}",
+                        provinces,
+                        first="Tỉnh, thành phố",
+                    ),
+                ),
             )
         )
     notes = [
@@ -608,9 +705,15 @@ def satisfaction_report(
         period=f"Đơn vị: {unit.name} · Số liệu đến năm {year}",
         place=province.short_name or province.name,
         issued_on=today,
-        number="Số:      /BC-UBND",
+        number="Số:\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0/BC-UBND",
         sections=tuple(sections),
         notes=tuple(notes),
         signer_title="TM. Ủy ban nhân dân",
-        recipients=("Bộ Nội vụ", "Thường trực Tỉnh ủy, HĐND tỉnh", "Các sở, ban, ngành; UBND các xã, phường", "Lưu: VT"),
+        signer_role="Chủ tịch",
+        recipients=(
+            "Bộ Nội vụ",
+            "Thường trực Tỉnh ủy, HĐND tỉnh",
+            "Các sở, ban, ngành; UBND các xã, phường",
+            "Lưu: VT",
+        ),
     )

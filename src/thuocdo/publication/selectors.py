@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from thuocdo.core.text import fold
 from thuocdo.publication import measures, ranking
 from thuocdo.publication.models import PublishedFigure, Snapshot, SnapshotRow, Target
 from thuocdo.units.models import AdminUnit, Agency, UnitLineage
-from thuocdo.units.sources import COMMUNE, CURRENT, LEGACY, PROVINCE, REORGANISED_ON
+from thuocdo.units.sources import COMMUNE, CURRENT, PROVINCE, REORGANISED_ON
 
 RANKED_MEASURES = ("sipas", "index766", "par_index")
 
@@ -45,7 +45,9 @@ def unit_for_year(code: str, *, level: str, year: int, structure: str | None = N
 def current_unit(code: str) -> AdminUnit | None:
     """A unit of today's structure by code (provinces have 2 digits, communes 5)."""
     level = PROVINCE if len(code) <= 2 else COMMUNE
-    return AdminUnit.objects.select_related("parent").filter(structure=CURRENT, level=level, code=code).first()
+    return (
+        AdminUnit.objects.select_related("parent").filter(structure=CURRENT, level=level, code=code).first()
+    )
 
 
 def public_unit(code: str, structure: str = CURRENT) -> AdminUnit | None:
@@ -146,7 +148,9 @@ def _point(figure: PublishedFigure) -> Point:
     )
 
 
-def series(*, unit: AdminUnit | None = None, agency: Agency | None = None, measure: str = "sipas") -> list[Point]:
+def series(
+    *, unit: AdminUnit | None = None, agency: Agency | None = None, measure: str = "sipas"
+) -> list[Point]:
     """Whole-year figures of one unit or agency, oldest first."""
     figures = PublishedFigure.objects.filter(measure=measure, period="").select_related("unit", "agency")
     figures = figures.filter(unit=unit) if unit is not None else figures.filter(agency=agency)
@@ -169,7 +173,9 @@ def targets_in_force(measure: str, *, on: date, unit: AdminUnit | None = None) -
     targets = Target.objects.filter(measure=measure, effective_from__lte=on).filter(
         Q(effective_to__isnull=True) | Q(effective_to__gt=on)
     )
-    scoped = targets.filter(Q(unit__isnull=True) | Q(unit=unit)) if unit else targets.filter(unit__isnull=True)
+    scoped = (
+        targets.filter(Q(unit__isnull=True) | Q(unit=unit)) if unit else targets.filter(unit__isnull=True)
+    )
     by_year: dict[int, Target] = {}
     for target in scoped.order_by("target_year", "effective_from"):
         known = by_year.get(target.target_year)
@@ -179,17 +185,23 @@ def targets_in_force(measure: str, *, on: date, unit: AdminUnit | None = None) -
 
 
 def latest_year(figures: QuerySet[PublishedFigure]) -> int | None:
-    """The most recent year among some figures."""
-    found = figures.order_by("-year").values_list("year", flat=True).first()
-    return int(found) if found is not None else None
+    """The most recent well-covered year: a year with one province's figure alone does not make a national table."""
+    counts = {row["year"]: row["k"] for row in figures.values("year").annotate(k=Count("id")).order_by()}
+    return covered_year(counts)
+
+
+def covered_year(counts: dict[int, int]) -> int | None:
+    """The latest year with more than half as many figures as the best-covered year."""
+    if not counts:
+        return None
+    best = max(counts.values())
+    return max(year for year, k in counts.items() if 2 * k > best)
 
 
 def ranked_points(figures: Iterable[PublishedFigure]) -> list[Point]:
     """Figures as points in rank order; small samples after the ranked ones, without a rank."""
     points = {p.code: p for p in (_point(f) for f in figures)}
-    ranked = ranking.rank(
-        [ranking.Entry(p.code, p.value, p.n) for p in points.values()], min_n=min_answers()
-    )
+    ranked = ranking.rank([ranking.Entry(p.code, p.value, p.n) for p in points.values()], min_n=min_answers())
     return [_with_rank(points[r.key], r.rank) for r in ranked]
 
 
@@ -250,7 +262,9 @@ def search_published_units(query: str, *, limit: int = 30) -> list[AdminUnit]:
     folded = fold(query)
     units = AdminUnit.objects.filter(structure=CURRENT, published_figures__isnull=False).distinct()
     if folded:
-        units = units.filter(Q(search_name__contains=folded) | Q(search_short__contains=folded) | Q(code=folded))
+        units = units.filter(
+            Q(search_name__contains=folded) | Q(search_short__contains=folded) | Q(code=folded)
+        )
     return list(units.select_related("parent").order_by("level", "search_short")[:limit])
 
 
@@ -297,10 +311,11 @@ def _group(measure: str, key: str, figures: Iterable[PublishedFigure], who: Any)
     items = list(figures)
     if not items:
         return []
-    year = max(f.year for f in items)
-    rows = [
-        GroupRow(who(f).code, who(f).name, f.value, f.n, f.is_estimate) for f in items if f.year == year
-    ]
+    counts: dict[int, int] = defaultdict(int)
+    for f in items:
+        counts[f.year] += 1
+    year = covered_year(counts) or max(counts)
+    rows = [GroupRow(who(f).code, who(f).name, f.value, f.n, f.is_estimate) for f in items if f.year == year]
     return [RankingGroup(measure, key, year, rows)]
 
 
@@ -309,7 +324,7 @@ def latest_snapshot_rows(measure: str, group: str) -> list[SnapshotRow]:
     snapshot = Snapshot.objects.filter(measure=measure, group=group).order_by("-taken_on").first()
     if snapshot is None:
         return []
-    return list(snapshot.rows.order_by("rank", "code"))
+    return list(snapshot.rows.order_by(F("rank").asc(nulls_last=True), "code"))
 
 
 def merger_note_year() -> int:
@@ -322,4 +337,46 @@ def measure_label(code: str) -> str:
     return measures.label(code)
 
 
-__all__ = ["LEGACY"]
+def api_figures(
+    *,
+    measure: str | None = None,
+    unit: str | None = None,
+    agency: str | None = None,
+    year: int | None = None,
+    structure: str | None = None,
+) -> QuerySet[PublishedFigure]:
+    """Figures for the read API, filtered; the API pages through them."""
+    figures = PublishedFigure.objects.select_related("unit", "agency").order_by(
+        "measure", "year", "period", "unit__code", "agency__code", "pk"
+    )
+    if measure:
+        figures = figures.filter(measure=measure)
+    if unit:
+        figures = figures.filter(unit__code=unit)
+    if agency:
+        figures = figures.filter(agency__code=agency)
+    if year:
+        figures = figures.filter(year=year)
+    if structure:
+        figures = figures.filter(unit__structure=structure)
+    return figures
+
+
+def api_targets(*, measure: str | None = None) -> list[dict[str, Any]]:
+    """Every target version, for the read API."""
+    targets = Target.objects.select_related("unit").order_by("measure", "target_year", "effective_from")
+    if measure:
+        targets = targets.filter(measure=measure)
+    return [
+        {
+            "measure": t.measure,
+            "threshold": t.threshold,
+            "target_year": t.target_year,
+            "label": t.label,
+            "unit_code": t.unit.code if t.unit else None,
+            "effective_from": t.effective_from,
+            "effective_to": t.effective_to,
+            "source": t.source,
+        }
+        for t in targets
+    ]

@@ -23,7 +23,7 @@ from thuocdo.publication.models import PublishedFigure, Snapshot, SnapshotRow, T
 from thuocdo.shared.tabular import ImportFailed, Row, RowError, read_table
 from thuocdo.units.models import AdminUnit, Agency, UnitLineage
 from thuocdo.units.services import normalise_unit_code
-from thuocdo.units.sources import COMMUNE, CURRENT, LEGACY, PROVINCE
+from thuocdo.units.sources import CURRENT, LEGACY
 
 COMPONENT_PREFIX = "component:"
 ALIASES = {
@@ -80,10 +80,11 @@ def import_history(
 ) -> ImportReport:
     """Import published index values (unit or agency, year, measure, value, components…) from CSV or XLSX."""
     table = read_table(source, name=name, aliases=ALIASES)
-    errors: list[RowError] = []
-    for column in ("year", "measure", "value"):
-        if column not in table.columns:
-            errors.append(RowError(table.file, 1, column, "thiếu cột bắt buộc"))
+    errors = [
+        RowError(table.file, 1, column, "thiếu cột bắt buộc")
+        for column in ("year", "measure", "value")
+        if column not in table.columns
+    ]
     if "unit_code" not in table.columns and "agency_code" not in table.columns:
         errors.append(RowError(table.file, 1, "unit_code", "cần cột unit_code (hoặc agency_code)"))
     if errors:
@@ -95,7 +96,13 @@ def import_history(
         item = _parse_row(row, errors, has_weight=has_weight)
         if item is None:
             continue
-        key = (item.unit.pk if item.unit else None, item.agency.pk if item.agency else None, item.measure, item.year, item.period)
+        key = (
+            item.unit.pk if item.unit else None,
+            item.agency.pk if item.agency else None,
+            item.measure,
+            item.year,
+            item.period,
+        )
         if key in seen:
             errors.append(row.error(None, f"trùng với dòng {seen[key]} (cùng đơn vị, chỉ số, năm và kỳ)"))
             continue
@@ -139,10 +146,14 @@ def _parse_row(row: Row, errors: list[RowError], *, has_weight: bool) -> _Parsed
     year = _int(row, "year", errors, low=1990, high=2100)
     measure = row.get("measure")
     if measures.parse(measure) is None:
-        errors.append(row.error("measure", f"chỉ số «{measure}» không hợp lệ; dùng một trong: {measures.accepted()}"))
+        errors.append(
+            row.error("measure", f"chỉ số «{measure}» không hợp lệ; dùng một trong: {measures.accepted()}")
+        )
     period = row.get("period").upper()
     if period and not _PERIOD.match(period):
-        errors.append(row.error("period", f"kỳ «{period}» không hợp lệ; để trống (cả năm) hoặc Q1–Q4, M01–M12"))
+        errors.append(
+            row.error("period", f"kỳ «{period}» không hợp lệ; để trống (cả năm) hoặc Q1–Q4, M01–M12")
+        )
     value = _decimal(row, "value", errors, required=True)
     ci_low = _decimal(row, "ci_low", errors)
     ci_high = _decimal(row, "ci_high", errors)
@@ -198,7 +209,9 @@ def _who(row: Row, errors: list[RowError], year: int | None) -> tuple[AdminUnit 
         return None, agency
     normal = normalise_unit_code(unit_code)
     if normal is None:
-        errors.append(row.error("unit_code", f"mã «{unit_code}» không phải mã đơn vị hành chính (2 hoặc 5 chữ số)"))
+        errors.append(
+            row.error("unit_code", f"mã «{unit_code}» không phải mã đơn vị hành chính (2 hoặc 5 chữ số)")
+        )
         return None, None
     if year is None:
         return None, None
@@ -260,13 +273,21 @@ def _decimal(
 
 
 def _upsert(
-    *, unit: AdminUnit | None, agency: Agency | None, measure: str, year: int, period: str, values: dict[str, Any]
+    *,
+    unit: AdminUnit | None,
+    agency: Agency | None,
+    measure: str,
+    year: int,
+    period: str,
+    values: dict[str, Any],
 ) -> str:
     existing = PublishedFigure.objects.filter(
         unit=unit, agency=agency, measure=measure, year=year, period=period
     ).first()
     if existing is None:
-        PublishedFigure.objects.create(unit=unit, agency=agency, measure=measure, year=year, period=period, **values)
+        PublishedFigure.objects.create(
+            unit=unit, agency=agency, measure=measure, year=year, period=period, **values
+        )
         return "created"
     compared = {k: v for k, v in values.items() if k != "imported_at"}
     if all(_same(getattr(existing, k), v) for k, v in compared.items()):
@@ -312,7 +333,9 @@ def _backcast(
     successors = {u.pk: u for u in AdminUnit.objects.filter(pk__in={k[0] for k in groups})}
     primaries: dict[int, dict[int, AdminUnit]] = defaultdict(dict)
     any_count: dict[int, int] = defaultdict(int)
-    for link in UnitLineage.objects.filter(successor__in=list(successors.values())).select_related("predecessor"):
+    for link in UnitLineage.objects.filter(successor__in=list(successors.values())).select_related(
+        "predecessor"
+    ):
         any_count[link.successor_id] += 1
         if link.is_primary:
             primaries[link.successor_id][link.predecessor_id] = link.predecessor
@@ -335,11 +358,15 @@ def _backcast(
         values = [i.values["value"] for i in items]
         weights = [i.weight or Decimal(0) for i in items] if has_weight else None
         if weights is not None and any(w <= 0 for w in weights):
-            report.warnings.append(f"{successor.name}, {measure} {year}{period}: thiếu trọng số; chưa ước tính")
+            report.warnings.append(
+                f"{successor.name}, {measure} {year}{period}: thiếu trọng số; chưa ước tính"
+            )
             continue
         estimate = ranking.weighted_mean(values, weights)
         merged = len(items) > 1 or any_count[successor_pk] > 1
-        parts = "; ".join(f"{i.unit.name if i.unit else '?'} {i.values['value']:.2f}".replace(".", ",") for i in items)
+        parts = "; ".join(
+            f"{i.unit.name if i.unit else '?'} {i.values['value']:.2f}".replace(".", ",") for i in items
+        )
         how = "bình quân gia quyền theo trọng số" if weights else "bình quân"
         ns = [i.values["n"] for i in items]
         components = _mean_components(items, weights)
@@ -444,9 +471,7 @@ def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotRe
         )
         previous: dict[str, int] = {}
         if previous_snapshot is not None:
-            previous = {
-                r.code: r.rank for r in previous_snapshot.rows.all() if r.rank is not None
-            }
+            previous = {r.code: r.rank for r in previous_snapshot.rows.all() if r.rank is not None}
         entries = [ranking.Entry(row.code, row.value, row.n) for row in group.rows]
         by_code = {row.code: row for row in group.rows}
         ranked = ranking.rank(entries, min_n=min_n, previous=previous)
@@ -477,6 +502,3 @@ def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotRe
         data={"taken_on": on.isoformat(), "snapshots": report.snapshots, "rows": report.rows},
     )
     return report
-
-
-__all__ = ["COMMUNE", "PROVINCE", "ImportReport", "SnapshotReport", "import_history", "set_target", "take_snapshot"]

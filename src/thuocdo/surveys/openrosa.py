@@ -28,7 +28,7 @@ from thuocdo.surveys.models import Campaign, Channel, SeenKey
 from thuocdo.surveys.xlsform import STRATUM_FIELD, xform_xml
 
 MAX_BODY = 10 * 1024 * 1024
-REALM = "Thước Đo OpenRosa"
+REALM = "Thuoc Do OpenRosa"  # header values must be ASCII
 _FORMS: dict[tuple[int, str], str] = {}  # (campaign id, form version) → XForm; a version is content-addressed
 
 

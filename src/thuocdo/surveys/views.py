@@ -264,7 +264,14 @@ def rate_dossier(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "surveys/rate.html",
-        {"dossier": dossier, "form": form, "items": items, "errors": errors, "values": values},
+        {
+            "dossier": dossier,
+            "form": form,
+            "items": items,
+            "errors": errors,
+            "values": values,
+            "general_error": errors.get("__all__", ""),
+        },
         status=422 if errors else 200,
     )
 

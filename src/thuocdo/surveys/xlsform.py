@@ -228,7 +228,9 @@ def _pyxform_problems(data: bytes) -> list[FormProblem]:
     except PyXFormError as exc:
         text = str(exc)
         match = re.search(r"\[row\s*:\s*(\d+)\]\s*(.*)", text, re.S)
-        sheet = "choices" if "choices" in text.lower()[:60] else "survey"
+        # pyxform's row numbers are the survey sheet's unless it says the problem is on another sheet.
+        other = re.search(r"\b(?:on|of) the '?(choices|settings)'? sheet", text, re.I)
+        sheet = other.group(1).lower() if other else "survey"
         if match:
             return [FormProblem(sheet, int(match.group(1)), None, match.group(2).strip())]
         return [FormProblem(sheet if "sheet" in text.lower() else "survey", None, None, text.strip())]
@@ -243,10 +245,10 @@ def _yes(value: str) -> bool:
 
 def document_from_xlsform(data: bytes, *, today: date, filename: str = "biểu mẫu.xlsx") -> dict[str, Any]:
     """A draft instrument document from an XLSForm; XLSFormError lists every problem by sheet/row/column."""
+    sheets = _sheets(data)
     problems = _pyxform_problems(data)
     if problems:
         raise XLSFormError(problems)
-    sheets = _sheets(data)
     problems = []
     settings_rows = sheets.get("settings", [])
     settings = settings_rows[0][1] if settings_rows else {}

@@ -1,0 +1,251 @@
+"""Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
+
+gunicorn, 2 sync workers, production settings (debug off, compressed static manifest), PostgreSQL from
+THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and recreated).
+Load: wrk on 127.0.0.1 (one invitation token, or one new meta/instanceID, per request), after a warm-up.
+Each run checks that the number of stored responses equals the number of successful requests (none lost).
+Baseline: the same POST to a trivial Django view that only returns 200, under the same server: the
+framework's ceiling on this machine.
+
+    python -m bench submissions        # through the runner
+    python -m bench.submissions        # alone
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import Figure
+
+# ruff: noqa: S603, S607 - the benchmark runs our own interpreter, gunicorn and wrk with fixed arguments
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+TARGET_RATE, TARGET_P99_MS = 1000.0, 50.0
+
+SETTINGS = """
+from thuocdo.config.settings import *  # noqa
+ROOT_URLCONF = "benchsub_urls"
+ALLOWED_HOSTS = ["*"]
+"""
+URLS = """
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from thuocdo.config import urls as project
+
+@csrf_exempt
+def ok(request):
+    return HttpResponse("ok")
+
+urlpatterns = [path("baseline", ok), path("openrosa/", include("thuocdo.surveys.urls_openrosa")),
+               path("", include("thuocdo.surveys.urls")), *project.urlpatterns]
+"""
+SETUP = """
+import json, sys, django
+django.setup()
+from datetime import date
+from django.db import transaction
+from thuocdo.surveys import services
+from thuocdo.surveys.models import Campaign, Invitation
+from thuocdo.surveys.selectors import FrameEntry
+from thuocdo.surveys.openrosa import form_version
+from thuocdo.units.models import Agency
+n = int(sys.argv[1])
+with transaction.atomic():
+    agencies = []
+    for i in range(4):
+        a = Agency.objects.create(code=f"B{i}", name=f"Cơ quan {i}", kind="department")
+        a.path = f"/{a.pk}/"; a.save(); agencies.append(a)
+    v = {x.code: x for x in services.sync_builtin_instruments(actor="bench")}
+    c = services.create_campaign(slug="bench", name="Bench", instrument=v["sipas-2017"], starts_on=date(2020, 1, 1),
+                                 ends_on=date(2099, 1, 1), agencies=agencies, actor="bench", margin=0.001, deff=1, response_rate=1)
+    frame = [FrameEntry(f"D{i}", f"B{i % 4}", f"Cơ quan {i % 4}", agencies[i % 4].pk) for i in range(n)]
+    services.draw_sample(campaign=c, frame=frame, actor="bench", seed=1)
+    services.set_campaign_status(campaign=c, status="open", actor="bench")
+    key = services.set_enumerator_key(campaign=c, actor="bench")
+    tokens = [services.invitation_token(i) for i in Invitation.objects.filter(campaign=c).order_by("id")]
+    print(json.dumps({"tokens": tokens, "key": key, "version": form_version(c),
+                      "criteria": [x.code for x in c.instrument.instrument.criteria if x.asked_if is None]}))
+"""
+COUNT = """
+import django; django.setup()
+from thuocdo.surveys.models import Response
+print(Response.objects.count())
+"""
+# wrk scripts: each request takes the next token / a fresh instanceID; done() prints the summary as JSON.
+LUA_COMMON = """
+local threads = {}
+function setup(thread) thread:set("id", #threads) table.insert(threads, thread) end
+function done(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "bad": %d, "errors": %d, "p50": %f, "p99": %f, "duration_us": %d}\\n',
+    summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration))
+end
+"""
+LUA_WEB = """
+local tokens, i, body = {}, 0, "%(body)s"
+function init(args)
+  for line in io.lines("%(tokens)s") do table.insert(tokens, line) end
+  i = id * 100000
+end
+function request()
+  i = i + 1
+  return wrk.format("POST", "/khao-sat/" .. tokens[(i %% #tokens) + 1] .. "/", {["Content-Type"]="application/x-www-form-urlencoded",
+    ["Cookie"]="csrftoken=%(csrf)s", ["X-CSRFToken"]="%(csrf)s"}, body)
+end
+"""
+LUA_OPENROSA = """
+local i = 0
+function init(args) i = id * 10000000 end
+function request()
+  i = i + 1
+  local xml = '<data id="bench" version="%(version)s"><stratum>B' .. (i %% 4) .. '</stratum><F1>2</F1>%(answers)s<meta><instanceID>uuid:bench-' .. i .. '</instanceID></meta></data>'
+  local b = "----thuocdo"
+  local body = "--" .. b .. '\\r\\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\\r\\nContent-Type: text/xml\\r\\n\\r\\n' .. xml .. "\\r\\n--" .. b .. "--\\r\\n"
+  return wrk.format("POST", "/openrosa/key/%(key)s/submission", {["Content-Type"]="multipart/form-data; boundary=" .. b, ["X-OpenRosa-Version"]="1.0"}, body)
+end
+"""
+LUA_BASELINE = """
+function request() return wrk.format("POST", "/baseline", {["Content-Type"]="application/x-www-form-urlencoded"}, "%(body)s") end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _recreate(url: str) -> bool:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def _wrk(port: int, script: Path, seconds: int) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(*, quick: bool) -> list[Figure]:
+    """Measure web-form and OpenRosa submissions beside the trivial-view baseline on PostgreSQL."""
+    if shutil.which("wrk") is None:
+        return [Figure("skipped: wrk not installed (apt-get install wrk)", 0, "req/s")]
+    if not _recreate(PG_URL):
+        return [Figure("skipped: PostgreSQL not reachable", 0, "req/s")]
+    seconds = 4 if quick else 10
+    work = Path(tempfile.mkdtemp(prefix="thuocdo-bench-sub-"))
+    (work / "benchsub_settings.py").write_text(SETTINGS)
+    (work / "benchsub_urls.py").write_text(URLS)
+    env = {
+        **os.environ, "DATABASE_URL": PG_URL, "DJANGO_SETTINGS_MODULE": "benchsub_settings", "THUOCDO_VAR_DIR": str(work),
+        "THUOCDO_SECRET_KEY": "bench-" + "x" * 40, "PYTHONPATH": f"{work}:{ROOT}", "THUOCDO_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    env.pop("THUOCDO_DEBUG", None)
+    thuocdo = [PYTHON, "-m", "django"]
+    subprocess.run([*thuocdo, "migrate", "-v0"], env=env, check=True, cwd=work)
+    subprocess.run([*thuocdo, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=work)
+    invitations = 20_000 if quick else 60_000
+    setup = json.loads(
+        subprocess.run(
+            [PYTHON, "-c", SETUP, str(invitations)],
+            env=env,
+            check=True,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    (work / "tokens.txt").write_text("\n".join(setup["tokens"]))
+    answers = "&".join(f"{c}={4 + (i % 2)}" for i, c in enumerate(setup["criteria"])) + "&F1=2&started="
+    csrf = "b" * 32
+    groups = "".join(f"<{c}>{4 + (i % 2)}</{c}>" for i, c in enumerate(setup["criteria"]))
+    scripts = {
+        "web": LUA_WEB % {"body": answers, "tokens": work / "tokens.txt", "csrf": csrf},
+        "openrosa": LUA_OPENROSA % {"version": setup["version"], "answers": groups, "key": setup["key"]},
+        "baseline": LUA_BASELINE % {"body": answers},
+    }
+    for name, text in scripts.items():
+        (work / f"{name}.lua").write_text(LUA_COMMON + textwrap.dedent(text))
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "thuocdo.config.wsgi:application"],
+        env=env, cwd=work, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _wrk(port, work / "baseline.lua", 2)  # warm-up: imports, connections
+
+        def count() -> int:
+            done = subprocess.run(
+                [PYTHON, "-c", COUNT], env=env, cwd=work, check=True, capture_output=True, text=True
+            )
+            return int(done.stdout)
+
+        results = {"baseline": _wrk(port, work / "baseline.lua", seconds)}
+        for name in ("web", "openrosa"):
+            before = count()
+            r = _wrk(port, work / f"{name}.lua", seconds)
+            r["stored"] = count() - before
+            results[name] = r
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    base = results["baseline"]
+    base_rate = base["requests"] / (base["duration_us"] / 1e6)
+    figures = []
+    for name, label in (
+        ("web", "web form /khao-sat/<token>/"),
+        ("openrosa", "OpenRosa /submission (multipart XML)"),
+    ):
+        r = results[name]
+        ok = r["requests"] - r["bad"]
+        rate = ok / (r["duration_us"] / 1e6)
+        # Requests still in flight when wrk stops are stored but not counted: "lost" can only be ≤ 0 if none is.
+        lost = max(0, ok - r["stored"])
+        figures.append(
+            Figure(
+                f"postgresql: {label}", rate, "submissions/s", baseline=base_rate,
+                baseline_name=f"trivial Django view, p99 {base['p99']:.1f} ms", target=TARGET_RATE,
+                note=f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f}); {ok} ok, {r['bad']} non-2xx/3xx, "
+                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost})",
+            )
+        )  # fmt: skip
+    return figures
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    for f in run(quick=quick):
+        print(
+            f"{f.name}: {f.value:,.0f} {f.unit} (baseline {f.baseline or 0:,.0f}; {f.baseline_name}) — {f.note}"
+        )

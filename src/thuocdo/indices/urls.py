@@ -1,0 +1,13 @@
+"""Officials' pages of the 766 index, mounted at /chi-so/."""
+
+from django.urls import path
+
+from thuocdo.indices import views
+
+app_name = "indices"
+urlpatterns = [
+    path("766/", views.index_page, name="index766"),
+    path("766/giai-thich/", views.explain_page, name="explain"),
+    path("766/tre-han/", views.late_page, name="late"),
+    path("766/tre-han.csv", views.late_csv, name="late_csv"),
+]

@@ -51,11 +51,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     print(f"Machine: {machine()}")
     print(f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    failed = 0
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
         load_before = os.getloadavg()[0]
-        figures = module.run(quick=args.quick)
+        try:
+            figures = module.run(quick=args.quick)
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            print(f"\n### {name}\n\nfailed: {exc!r}")
+            failed += 1
+            continue
         print()
         print(render(name, figures))
         # Other work on the machine skews every rate; the load average says how much there was.
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\n({name}: {time.perf_counter() - started:.0f} s; "
             f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
         )
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

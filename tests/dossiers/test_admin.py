@@ -36,4 +36,6 @@ def test_stored_dossiers_are_visible_but_not_editable_in_the_admin(admin_client)
     dossier = Dossier.objects.get()
     page = admin_client.get(reverse("admin:dossiers_dossier_change", args=[dossier.pk]))
     assert page.status_code == 200 and "Lê Văn Cường" in page.content.decode()
-    assert admin_client.post(reverse("admin:dossiers_dossier_change", args=[dossier.pk]), {}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:dossiers_dossier_change", args=[dossier.pk]), {}).status_code == 403
+    )

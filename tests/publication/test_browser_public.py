@@ -11,7 +11,6 @@ from thuocdo.publication import services
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.urls("tests.publication.urls"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -9,8 +9,6 @@ from openpyxl import load_workbook
 from tests.publication.helpers import csv_file
 from thuocdo.publication import opendata, services
 
-pytestmark = pytest.mark.urls("tests.publication.urls")
-
 
 @pytest.fixture
 def published(vn_map):

@@ -11,8 +11,6 @@ from openpyxl import load_workbook
 from tests.publication.helpers import csv_file
 from thuocdo.publication import reports, services
 
-pytestmark = pytest.mark.urls("tests.publication.urls")
-
 
 @pytest.fixture
 def history(vn_map):

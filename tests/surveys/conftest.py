@@ -19,8 +19,7 @@ TODAY = date(2026, 3, 2)
 
 
 @pytest.fixture(autouse=True)
-def survey_urls(settings):
-    settings.ROOT_URLCONF = "tests.surveys.urls"
+def fresh_rate_limits():
     cache.clear()
 
 

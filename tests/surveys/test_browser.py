@@ -17,15 +17,8 @@ from thuocdo.surveys.selectors import FrameEntry
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def no_audit(monkeypatch):
-    # The audit log is append-only, so a transactional test could not flush it afterwards.
-    monkeypatch.setattr(services, "record_change", lambda **kwargs: None)
-
-
 @pytest.fixture
-def open_campaign(world, settings):
-    settings.ROOT_URLCONF = "tests.surveys.urls"
+def open_campaign(world):
     c = services.create_campaign(
         slug="sipas-web", name="Khảo sát SIPAS", instrument=world["instruments"]["sipas-2017"],
         starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), agencies=list(world["agencies"].values()), actor="test",

@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from thuocdo.catalog.api import router as catalog_router
+from thuocdo.publication.api import router as publication_router
+from thuocdo.surveys.api import router as surveys_router
 from thuocdo.units.api import router as units_router
 
 api = NinjaAPI(
@@ -13,3 +15,5 @@ api = NinjaAPI(
 )
 api.add_router("/units/", units_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/surveys/", surveys_router)
+api.add_router("/publication/", publication_router)

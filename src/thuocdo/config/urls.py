@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("open311/v2/", include("thuocdo.feedback.urls_open311")),
+    path("openrosa/", include("thuocdo.surveys.urls_openrosa")),
     path("", include("thuocdo.web.urls_plain")),
 ]
 urlpatterns += i18n_patterns(
@@ -17,6 +18,8 @@ urlpatterns += i18n_patterns(
     path("don-vi/", include("thuocdo.units.urls")),
     path("thu-tuc/", include("thuocdo.catalog.urls")),
     path("phan-anh/", include("thuocdo.feedback.urls")),
+    path("", include("thuocdo.surveys.urls")),
+    path("", include("thuocdo.publication.urls")),
     path("", include("thuocdo.web.urls")),
     prefix_default_language=False,
 )

@@ -56,7 +56,8 @@ def naive_utc(ts: datetime) -> datetime:
 
 
 def _n(expr: Any) -> Any:
-    return expr.cast("int64").sum()
+    # int32 first: PostgreSQL casts boolean to integer but not to bigint.
+    return expr.cast("int32").sum().cast("int64")
 
 
 def _vn_day(ts: Any) -> Any:
@@ -259,6 +260,11 @@ def spark_table(snap: Snapshot, session: Any = None) -> Any:
     df = session.createDataFrame(rows, schema=_spark_schema(names))
     df.createOrReplaceTempView("facts")
     return ibis.pyspark.connect(session).table("facts")
+
+
+def disconnect(table: Any) -> None:
+    """Close the engine connection behind an ibis table."""
+    table._find_backend().disconnect()
 
 
 def _spark_schema(names: Sequence[str]) -> Any:

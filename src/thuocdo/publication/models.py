@@ -72,7 +72,12 @@ class PublishedFigure(models.Model):
                 name="figure_unique_per_agency",
             ),
         ]
-        indexes = [models.Index(fields=["measure", "year", "period"], name="figure_measure_year")]
+        indexes = [
+            models.Index(fields=["measure", "year", "period"], name="figure_measure_year"),
+            # The partial unique indexes are not used by queries that do not repeat their condition.
+            models.Index(fields=["unit", "measure", "period", "year"], name="figure_unit_series"),
+            models.Index(fields=["agency", "measure", "period", "year"], name="figure_agency_series"),
+        ]
         ordering = ["measure", "year", "period"]
 
     def __str__(self) -> str:

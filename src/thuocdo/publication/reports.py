@@ -9,6 +9,7 @@ XLSX holds the values of every table and chart for reuse. Charts are drawn offli
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import itertools
 from collections.abc import Callable, Sequence
@@ -102,9 +103,8 @@ def vn(value: Cell, decimals: int = 2) -> str:
 
 def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict[str, Any]:
     """The Vega-Lite specification of a line chart with target lines and interval bands."""
-    import altair as alt
-
-    rows = [
+    alt: Any = importlib.import_module("altair")  # untyped in places; the spec is checked by vl-convert
+    rows: list[dict[str, Any]] = [
         {
             "year": y,
             "value": v,
@@ -577,15 +577,15 @@ def satisfaction_report(
             f"chỉ số thay đổi {vn(history[-1].value - first.value)} điểm phần trăm{dip_text}."
         )
 
-    trend_rows = []
+    trend_rows: list[tuple[Cell, ...]] = []
     for i, p in enumerate(history):
         change = p.value - history[i - 1].value if i else None
         due = [t for t in targets if t.target_year == p.year]
-        target = f"≥ {vn(due[0].threshold, 0)}%" if due else "—"
-        notes = "Ước tính sau sáp nhập" if p.is_estimate else ""
+        goal = f"≥ {vn(due[0].threshold, 0)}%" if due else "—"
+        remark = "Ước tính sau sáp nhập" if p.is_estimate else ""
         if p.is_demo:
-            notes = "; ".join(filter(None, [notes, "Minh họa"]))
-        trend_rows.append((str(p.year), p.value, change, p.n, target, notes))
+            remark = "; ".join(filter(None, [remark, "Minh họa"]))
+        trend_rows.append((str(p.year), p.value, change, p.n, goal, remark))
     band = tuple(
         (p.year, float(p.ci_low), float(p.ci_high))
         for p in history
@@ -684,7 +684,7 @@ def satisfaction_report(
                 ),
             )
         )
-    notes = [
+    notes: list[str] = [
         "Chỉ số là tỷ lệ phần trăm người trả lời «Hài lòng» hoặc «Rất hài lòng»; khoảng tin cậy 95% thể hiện sai số do chọn mẫu.",
     ]
     if any(p.is_estimate for p in history):

@@ -295,13 +295,16 @@ def ranking_groups() -> list[RankingGroup]:
         communes = base.filter(unit__structure=CURRENT, unit__level=COMMUNE).select_related("unit__parent")
         by_province: dict[str, list[PublishedFigure]] = defaultdict(list)
         for figure in communes:
-            by_province[figure.unit.parent.code if figure.unit.parent else ""].append(figure)
+            parent = figure.unit.parent if figure.unit else None
+            by_province[parent.code if parent else ""].append(figure)
         for code, items in sorted(by_province.items()):
             groups.extend(_group(measure, f"commune:{code}", items, lambda f: f.unit))
         agencies = base.filter(agency__block__isnull=False).select_related("agency__block")
         by_block: dict[str, list[PublishedFigure]] = defaultdict(list)
         for figure in agencies:
-            by_block[figure.agency.block.code].append(figure)
+            block = figure.agency.block if figure.agency else None
+            if block is not None:
+                by_block[block.code].append(figure)
         for code, items in sorted(by_block.items()):
             groups.extend(_group(measure, f"block:{code}", items, lambda f: f.agency))
     return groups

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,7 @@ from thuocdo.units.services import normalise_unit_code
 from thuocdo.units.sources import CURRENT, LEGACY
 
 COMPONENT_PREFIX = "component:"
-ALIASES = {
+ALIASES: dict[str, Iterable[str]] = {
     "unit_code": ["ma_don_vi", "mã đơn vị", "ma dvhc", "mã đvhc"],
     "agency_code": ["ma_co_quan", "mã cơ quan"],
     "year": ["nam", "năm"],

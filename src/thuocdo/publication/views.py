@@ -38,19 +38,17 @@ def _province(request: HttpRequest) -> AdminUnit | None:
 
 def _chart_data(unit: AdminUnit, points: list[Point], *, measure: str, on: date) -> dict[str, Any]:
     """What charts.js draws: years, the unit's series (estimates marked), predecessors, targets, the interval band."""
-    years = sorted(
-        {p.year for p in points}
-        | {p.year for _, ps in selectors.predecessor_series(unit, measure) for p in ps}
-    )
+    predecessors = selectors.predecessor_series(unit, measure)
+    years = sorted({p.year for p in points} | {p.year for _, ps in predecessors for p in ps})
     by_year = {p.year: p for p in points}
-    series = [
+    series: list[dict[str, Any]] = [
         {
             "name": unit.short_name or unit.name,
             "values": [float(by_year[y].value) if y in by_year else None for y in years],
             "estimated": [bool(by_year[y].is_estimate) if y in by_year else False for y in years],
         }
     ]
-    for predecessor, ps in selectors.predecessor_series(unit, measure):
+    for predecessor, ps in predecessors:
         own = {p.year: p for p in ps}
         series.append(
             {
@@ -60,12 +58,7 @@ def _chart_data(unit: AdminUnit, points: list[Point], *, measure: str, on: date)
                 "dashed": True,
             }
         )
-    band = [
-        [float(by_year[y].ci_low), float(by_year[y].ci_high)]
-        if y in by_year and by_year[y].ci_low is not None and by_year[y].ci_high is not None
-        else None
-        for y in years
-    ]
+    band = [_interval(by_year.get(y)) for y in years]
     targets = [
         {
             "label": _("Mục tiêu %(year)s: %(value)s")
@@ -83,6 +76,12 @@ def _chart_data(unit: AdminUnit, points: list[Point], *, measure: str, on: date)
         "yName": "%",
         "labels": {"estimate": _("ước tính"), "interval": _("khoảng tin cậy 95%")},
     }
+
+
+def _interval(point: Point | None) -> list[float] | None:
+    if point is None or point.ci_low is None or point.ci_high is None:
+        return None
+    return [float(point.ci_low), float(point.ci_high)]
 
 
 def _trend_summary(unit: AdminUnit, points: list[Point], targets: list[Any]) -> str:

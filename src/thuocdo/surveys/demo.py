@@ -24,18 +24,15 @@ WEAK = {"B2": -0.08, "B4": -0.06, "C3": -0.07, "D2": -0.05, "E3": -0.10, "E4": -
 def build(ctx: Any) -> None:
     """Add the demo campaign and ratings (skipped when the province has no agencies)."""
     versions = {v.code: v for v in services.sync_builtin_instruments(actor="demo")}
-    province = (
-        AdminUnit.objects.filter(code=ctx.province_code, level="province").order_by("-structure").first()
-    )
+    province = AdminUnit.objects.filter(code=ctx.province_code, level="province", structure="2025").first()
     if province is None or Campaign.objects.filter(slug="sipas-demo").exists():
         return
-    agencies = list(
-        Agency.objects.filter(
-            admin_unit__path__startswith=province.path, kind__in=["department", "commune_committee"]
-        )
-        .select_related("block")
-        .order_by("code")[:40]
-    )
+    in_province = Agency.objects.filter(admin_unit__path__startswith=province.path).order_by("code")
+    # Departments and a quarter of the communes: about forty strata, as a provincial SIPAS round has.
+    agencies = [
+        *in_province.filter(kind="department")[:15],
+        *in_province.filter(kind="commune_committee")[:25],
+    ]
     if not agencies:
         ctx.say("  (không có cơ quan nào: bỏ qua khảo sát)")
         return

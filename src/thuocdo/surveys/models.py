@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from thuocdo.core.instruments import Instrument
 
 
+# Parsing and hashing a 20 KB document costs milliseconds; a (key, content hash) pair never changes meaning.
+_PARSED: dict[tuple[str, str], Instrument] = {}
+
+
 class InstrumentVersion(models.Model):
     """One version of a questionnaire, stored as the validated JSON document; immutable once published."""
 
@@ -62,10 +66,15 @@ class InstrumentVersion(models.Model):
 
     @cached_property
     def instrument(self) -> Instrument:
-        """The parsed, validated instrument."""
+        """The parsed, validated instrument (parsed once per process and content hash)."""
         from thuocdo.core.instruments import parse_instrument
 
-        return parse_instrument(self.document, source=self.key)
+        memo = (self.key, self.content_hash)
+        parsed = _PARSED.get(memo)
+        if parsed is None:
+            parsed = parse_instrument(self.document, source=self.key)
+            _PARSED[memo] = parsed
+        return parsed
 
 
 class Campaign(models.Model):

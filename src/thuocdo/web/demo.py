@@ -23,8 +23,8 @@ STEPS = [
     "accounts",
     "dossiers",
     "indices",  # a year of dossiers through the real ingest path, before surveys rate them
+    "feedback",  # categories and routing exist before poor dossier ratings open service-recovery cases
     "surveys",
-    "feedback",
     "publication",
 ]
 

@@ -1,0 +1,173 @@
+"""Server time of the public publication pages (p95 over repeated requests through Django's test client).
+
+Data: a fresh SQLite database with the full unit catalogue (14,149 units), the publication demo (targets,
+SIPAS history 2014–2025 with merger back-casts, 63 former provinces, the demo province's communes and
+agencies) and, unless --quick, synthetic SIPAS figures for every current commune of the country for ten
+years (≈ 33,000 more figures), then one ranking snapshot. These pages read published figures only, never
+dossiers or survey answers, so the dossier and response volumes do not enter their cost.
+Target (the publication issue): p95 ≤ 200 ms per page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    ("/hai-long/", "hài lòng (tỉnh, xu hướng, xã, cơ quan, tỉnh thành)"),
+    ("/ban-do/", "bản đồ tỉnh"),
+    ("/ban-do/?cap=xa&tinh=66", "bản đồ xã của tỉnh"),
+    ("/don-vi-cong-khai/66/", "trang đơn vị"),
+    ("/du-lieu-mo/", "danh mục dữ liệu mở"),
+    ("/api/publication/figures?unit=66", "API số liệu"),
+]
+TARGET_MS = 200.0
+
+
+def run(*, quick: bool) -> list[Figure]:
+    """Build the data in a child process (Django reads its settings once) and time every page there."""
+    with tempfile.TemporaryDirectory() as var:
+        env = {
+            **os.environ,
+            "THUOCDO_VAR_DIR": var,
+            "THUOCDO_TESTING": "1",
+            "DJANGO_SETTINGS_MODULE": "thuocdo.config.settings",
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("DATABASE_URL", None)
+        args = [sys.executable, "-m", "bench.public_pages", "--child"] + (["--quick"] if quick else [])
+        out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = [
+        Figure(
+            name=f"p95 {label} {path}",
+            value=1000.0 / max(ms, 0.001),
+            unit="req/s at p95",
+            target=1000.0 / TARGET_MS,
+            note=f"p95 {ms:.1f} ms, median {result['median'][path]:.1f} ms, {result['bytes'][path]:,} bytes",
+        )
+        for (path, label), ms in ((p, result["p95"][p[0]]) for p in PAGES)
+    ]
+    figures.append(
+        Figure(
+            name="published figures in the database",
+            value=result["figures"],
+            unit="rows",
+            note=result["volume"],
+        )
+    )
+    return figures
+
+
+def _child(quick: bool) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    call_command("migrate", verbosity=0)
+    from thuocdo.publication import demo as publication_demo
+    from thuocdo.publication.models import PublishedFigure
+    from thuocdo.units import demo as units_demo
+    from thuocdo.web.demo import DemoContext
+
+    ctx = DemoContext(say=lambda _text: None)
+    with transaction.atomic():
+        units_demo.build(ctx)
+        publication_demo.build(ctx)
+        if not quick:
+            _synthetic(ctx)
+        from thuocdo.publication import services
+
+        services.take_snapshot(on=ctx.today, actor="bench")
+    repeats = 20 if quick else 60
+    p95: dict[str, float] = {}
+    median: dict[str, float] = {}
+    sizes: dict[str, int] = {}
+    with override_settings(ROOT_URLCONF="bench.public_pages", ALLOWED_HOSTS=["*"], DEBUG=False):
+        client = Client()
+        for path, _label in PAGES:
+            client.get(path)  # warm caches and template loading
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            times.sort()
+            p95[path] = times[int(0.95 * (len(times) - 1))]
+            median[path] = times[len(times) // 2]
+            sizes[path] = len(response.content)
+    count = PublishedFigure.objects.count()
+    volume = "demo only" if quick else "demo + every current commune × 10 years"
+    print(json.dumps({"p95": p95, "median": median, "bytes": sizes, "figures": count, "volume": volume}))
+
+
+def _synthetic(ctx: object) -> None:
+    """SIPAS 2015–2024 for every current commune, as if every province had imported its history."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from thuocdo.publication.models import PublishedFigure
+    from thuocdo.units.models import AdminUnit
+
+    rng = ctx.rng  # type: ignore[attr-defined]
+    stamp = datetime.now(UTC)
+    communes = list(
+        AdminUnit.objects.filter(structure="2025", level="commune").exclude(published_figures__isnull=False)
+    )
+    batch = [
+        PublishedFigure(
+            unit=commune,
+            measure="sipas",
+            year=year,
+            value=Decimal(f"{rng.uniform(70, 95):.2f}"),
+            n=rng.randint(0, 120),
+            components={"tiep_can": round(rng.uniform(70, 95), 2), "thu_tuc": round(rng.uniform(70, 95), 2)},
+            is_demo=True,
+            source="bench",
+            imported_at=stamp,
+        )
+        for commune in communes
+        for year in range(2015, 2025)
+    ]
+    PublishedFigure.objects.bulk_create(batch, batch_size=2000)
+
+
+def _urlpatterns() -> list[object]:
+    from django.conf.urls.i18n import i18n_patterns
+    from django.urls import include, path
+    from ninja import NinjaAPI
+
+    from thuocdo.config.urls import urlpatterns as project
+    from thuocdo.publication.api import router
+
+    api = NinjaAPI(title="bench", urls_namespace="bench-publication-api")
+    api.add_router("/publication/", router)
+    return [
+        path("api/", api.urls),
+        *project,
+        *i18n_patterns(path("", include("thuocdo.publication.urls")), prefix_default_language=False),
+    ]
+
+
+if __name__ == "__main__" and "--child" in sys.argv:
+    _child("--quick" in sys.argv)
+
+
+def __getattr__(name: str) -> object:
+    # Django reads `urlpatterns` from this module (ROOT_URLCONF) only in the child process.
+    if name == "urlpatterns":
+        return _urlpatterns()
+    raise AttributeError(name)

@@ -136,7 +136,7 @@ JOIN bench_agencies a ON a.i = s.ai JOIN bench_procedures p ON p.i = s.pi
 _FACTS = """
 INSERT INTO indices_dossierfact (code, agency_code, procedure_code, field_code, excluded, received_at, open_until,
     final, closed, paper, online, e_result, result_file, has_files, fee, paid, reused, store, pop, flagged,
-    due_known, late_at, fingerprint)
+    due_known, late_at, src_version, src_hash, src_status, src_status_at)
 SELECT code, agency_code, procedure_code, field_code, status IN (1, 3), received_at,
     CASE WHEN COALESCE(finished_at, returned_at) IS NULL THEN timestamptz '9999-01-01 00:00+00'
          ELSE GREATEST(COALESCE(finished_at, returned_at), received_at) END,
@@ -147,7 +147,8 @@ SELECT code, agency_code, procedure_code, field_code, status IN (1, 3), received
          ELSE 'on_time' END,
     status IN (9, 10) AND COALESCE(finished_at, returned_at) IS NOT NULL, true, channel = 2, has_e_result,
     has_e_result, digitised, fee_vnd > 0, online_payment IN (1, 2), reused, from_personal_store, population_db,
-    false, due_at IS NOT NULL, CASE WHEN status IN (1, 3) THEN NULL ELSE due_at + interval '1 microsecond' END, ''
+    false, due_at IS NOT NULL, CASE WHEN status IN (1, 3) THEN NULL ELSE due_at + interval '1 microsecond' END,
+    version, content_hash, status, status_at
 FROM dossiers_dossier
 """
 

@@ -36,17 +36,34 @@ def province(db):  # type: ignore[no-untyped-def]
     """Tỉnh Đắk Lắk: Sở Tư pháp (H66.01), Xã Hòa Phú (new, H66.101) and the old Xã Hòa Xuân (H66.900) merged into it."""
     unit = _unit(code="66", name="Tỉnh Đắk Lắk", level="province", structure="2025")
     commune = _unit(code="24133", name="Xã Hòa Phú", level="commune", structure="2025", parent=unit)
-    old_province = _unit(code="66", name="Tỉnh Đắk Lắk (cũ)", level="province", structure="legacy", valid_to=date(2025, 7, 1))
+    old_province = _unit(
+        code="66", name="Tỉnh Đắk Lắk (cũ)", level="province", structure="legacy", valid_to=date(2025, 7, 1)
+    )
     old = _unit(
-        code="24130", name="Xã Hòa Xuân", level="commune", structure="legacy", parent=old_province,
+        code="24130",
+        name="Xã Hòa Xuân",
+        level="commune",
+        structure="legacy",
+        parent=old_province,
         valid_to=date(2025, 7, 1),
     )
     UnitLineage.objects.create(predecessor=old, successor=commune, effective_on=date(2025, 7, 1))
-    committee = _agency(code="H66", name="Ủy ban nhân dân tỉnh Đắk Lắk", kind="province_committee", admin_unit=unit)
+    committee = _agency(
+        code="H66", name="Ủy ban nhân dân tỉnh Đắk Lắk", kind="province_committee", admin_unit=unit
+    )
     _agency(code="H66.01", name="Sở Tư pháp", kind="department", admin_unit=unit, parent=committee)
-    _agency(code="H66.101", name="Ủy ban nhân dân xã Hòa Phú", kind="commune_committee", admin_unit=commune, parent=committee)
     _agency(
-        code="H66.900", name="Ủy ban nhân dân xã Hòa Xuân", kind="commune_committee", admin_unit=old,
+        code="H66.101",
+        name="Ủy ban nhân dân xã Hòa Phú",
+        kind="commune_committee",
+        admin_unit=commune,
+        parent=committee,
+    )
+    _agency(
+        code="H66.900",
+        name="Ủy ban nhân dân xã Hòa Xuân",
+        kind="commune_committee",
+        admin_unit=old,
         valid_to=date(2025, 7, 1),
     )
     return unit
@@ -69,13 +86,23 @@ def dossiers(province):  # type: ignore[no-untyped-def]
     # One dossier certainly late at the department, with a late processing step by a named official.
     late = dict(docs[0], MaHoSo="H66.01-LATE", DonViXuLy="H66.01", TrangThaiHoSo=10)
     late.update(
-        NgayTiepNhan="20251001080000", NgayHenTra="20251003170000", NgayKetThucXuLy="20251008100000",
-        NgayTra="20251008150000", DanhSachHoSoBoSung=[],
-        QuaTrinhXuLy=[{
-            "NguoiXuLy": "Trần Văn Chậm", "ChucDanh": "Chuyên viên", "PhongBanXuLy": "Phòng Hành chính tư pháp",
-            "NgayBatDau": "20251001080000", "NgayKetThucTheoQuyDinh": "20251002170000",
-            "ThoiDiemXuLy": "20251007160000", "TrangThai": "4", "NoiDungXuLy": "Thẩm định",
-        }],
+        NgayTiepNhan="20251001080000",
+        NgayHenTra="20251003170000",
+        NgayKetThucXuLy="20251008100000",
+        NgayTra="20251008150000",
+        DanhSachHoSoBoSung=[],
+        QuaTrinhXuLy=[
+            {
+                "NguoiXuLy": "Trần Văn Chậm",
+                "ChucDanh": "Chuyên viên",
+                "PhongBanXuLy": "Phòng Hành chính tư pháp",
+                "NgayBatDau": "20251001080000",
+                "NgayKetThucTheoQuyDinh": "20251002170000",
+                "ThoiDiemXuLy": "20251007160000",
+                "TrangThai": "4",
+                "NoiDungXuLy": "Thẩm định",
+            }
+        ],
     )
     load([*docs, late])
     return docs

@@ -21,11 +21,15 @@ START = datetime(2025, 10, 1, tzinfo=VN_TZ)
 def _dossier(seed: int, supplements: list[tuple[int, int | None]]):  # type: ignore[no-untyped-def]
     doc = make_document(random.Random(seed), seq=seed, start=START, days=20)
     d = parse_document(doc, record="x")
-    extra = tuple(
-        Supplement(d.received_at + timedelta(hours=a), None if b is None else d.received_at + timedelta(hours=a + b), None, None, "1")
-        for a, b in supplements
-    )
-    return replace(d, supplements=d.supplements + extra)
+    # Requests one after another (core.timeliness would count overlapping waits twice; see docs/indices/engine.md).
+    extra, at = [], d.received_at
+    for k, (gap, wait) in enumerate(supplements):
+        at = max([at, *(s.completed_at or s.requested_at for s in d.supplements)]) + timedelta(hours=gap)
+        last = k == len(supplements) - 1
+        done = None if wait is None and last else at + timedelta(hours=wait or 1)
+        extra.append(Supplement(at, done, None, None, "1"))
+        at = done or at
+    return replace(d, supplements=d.supplements + tuple(extra))
 
 
 @settings(max_examples=150, deadline=None)
@@ -43,15 +47,26 @@ def test_an_open_dossier_is_late_exactly_from_late_at(seed, supplements, probes,
     for minutes in probes:
         judge = d.received_at + timedelta(minutes=minutes, seconds=1)
         verdict = classify(d, as_of=judge, granularity=granularity, supplements_allowed=allowed)
-        assert (verdict.category is Category.LATE) == (threshold is not None and threshold <= judge), (judge, threshold)
+        assert (verdict.category is Category.LATE) == (threshold is not None and threshold <= judge), (
+            judge,
+            threshold,
+        )
 
 
 def test_a_finished_dossier_has_a_final_verdict_and_an_open_one_none():
     d = parse_document(make_document(random.Random(1), seq=1, start=START), record="x")
-    finished = facts_of(replace(d, status=Status.FINISHED, finished_at=d.received_at + timedelta(hours=3)), paper=True, params=Parameters())
+    finished = facts_of(
+        replace(d, status=Status.FINISHED, finished_at=d.received_at + timedelta(hours=3)),
+        paper=True,
+        params=Parameters(),
+    )
     assert finished.final in ("early", "on_time", "late")
     assert finished.open_until == d.received_at + timedelta(hours=3)
-    open_ = facts_of(replace(d, status=Status.PROCESSING, finished_at=None, returned_at=None, rejected_at=None), paper=True, params=Parameters())
+    open_ = facts_of(
+        replace(d, status=Status.PROCESSING, finished_at=None, returned_at=None, rejected_at=None),
+        paper=True,
+        params=Parameters(),
+    )
     assert open_.final == "" and open_.open_until == OPEN_UNTIL
     refused = facts_of(replace(d, status=Status.REJECTED_AT_RECEPTION), paper=True, params=Parameters())
     assert refused.excluded and refused.contributions() == []

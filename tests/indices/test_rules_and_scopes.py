@@ -28,7 +28,9 @@ def test_the_shipped_rule_set_is_in_the_database_and_in_force():
 def test_a_new_rule_set_version_takes_over_from_its_effective_date_and_is_audited():
     doc = dict(RuleSet.objects.get(code="766-2022").document)
     doc.update(id="766-2026", name="Bộ chỉ số 766 (2026)", effective_from="2026-01-01")
-    doc["bands"] = [dict(b, min_points=85 if b["name_vi"] == "Xuất sắc" else b["min_points"]) for b in doc["bands"]]
+    doc["bands"] = [
+        dict(b, min_points=85 if b["name_vi"] == "Xuất sắc" else b["min_points"]) for b in doc["bands"]
+    ]
     services.save_ruleset(document=doc, actor=None)
     assert selectors.ruleset_for(date(2025, 12, 31)).id == "766-2022"
     assert selectors.ruleset_for(date(2026, 1, 1)).id == "766-2026"
@@ -87,13 +89,17 @@ def test_levels_and_periods(province):
 
 
 def test_reported_count_gives_indicator_1_4_and_is_audited(province):
-    load(documents(40))
+    load(documents(40, agencies=("H66.01", "H66.101")))
     period = selectors.parse_period("2025-10")
-    synced = selectors.dossier_tallies(selectors.resolve_scope("province:66"), period.start_at, period.end_at).received
+    dept = selectors.resolve_scope("agency:H66.01")
+    synced = selectors.dossier_tallies(dept, period.start_at, period.end_at).received
     agency = Agency.objects.get(code="H66.01")
     services.set_reported_figure(agency=agency, indicator="1.4", month=date(2025, 10, 1), numerator=synced + 10)
-    view = selectors.index_for("province:66", "2025-10", NOW)
-    assert (view.tallies["1.4"].numerator, view.tallies["1.4"].denominator) == (synced, synced + 10)
+    # The province is judged on the agencies that reported, not on all its dossiers.
+    for key in ("province:66", "agency:H66.01"):
+        view = selectors.index_for(key, "2025-10", NOW)
+        assert (view.tallies["1.4"].numerator, view.tallies["1.4"].denominator) == (synced, synced + 10)
+    assert "1.4" not in selectors.index_for("commune:24133", "2025-10", NOW).tallies
     assert AuditEntry.objects.filter(action="indices.figure.set").exists()
     with pytest.raises(ValidationError):
         services.set_reported_figure(agency=agency, indicator="4.6", month=date(2025, 10, 1), numerator=5)

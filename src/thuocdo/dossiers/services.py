@@ -256,7 +256,7 @@ def prepare_documents(
     report = IngestReport()
     best: dict[str, Candidate] = {}
     bad: list[tuple[Rejection, Any]] = []
-    dt = _sqlite_dt if vendor == "sqlite" else _identity
+    dt = _sqlite_dt if vendor == "sqlite" else _iso_dt
     stamp = dt(now)
     with _collector_paused():
         for index, (location, obj) in enumerate(records):
@@ -405,6 +405,12 @@ def _sqlite_dt(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(" ")[:-6]  # without the "+00:00"
+
+
+def _iso_dt(value: datetime | None) -> str | None:
+    # PostgreSQL: ISO text, which COPY parses into timestamptz. Text crosses process boundaries far more
+    # cheaply than datetime objects (measured: validation in workers was slower than none with datetimes).
+    return None if value is None else value.isoformat()
 
 
 def _identity(value: Any) -> Any:

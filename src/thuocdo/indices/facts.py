@@ -161,7 +161,7 @@ def late_from(d: Dossier, params: Parameters) -> datetime | None:
     breaks = sorted(
         {s.requested_at for s in d.supplements} | {s.completed_at for s in d.supplements if s.completed_at}
     )
-    candidates = set(breaks)
+    candidates = {*breaks, d.received_at}
     if due is not None:
         thr = _threshold(due, params)
         candidates.add(thr)
@@ -171,7 +171,7 @@ def late_from(d: Dossier, params: Parameters) -> datetime | None:
                 timedelta(),
             )
             candidates.add(thr + paused)
-    for t in sorted(c for c in candidates if c > d.received_at):
+    for t in sorted(c for c in candidates if c >= d.received_at):
         verdict = classify(
             probe,
             as_of=t,

@@ -128,14 +128,18 @@ class DossierFact(models.Model):
     flagged = models.BooleanField(default=False)
     due_known = models.BooleanField(default=True)
     late_at = models.DateTimeField(null=True, blank=True)
-    # What the row was derived from: the dossier's version, content hash, status and end dates.
-    fingerprint = models.CharField(max_length=120)
+    # What the row was derived from: status events change status and status_at, new documents the version.
+    src_version = models.BigIntegerField(default=0)
+    src_hash = models.CharField(max_length=32, blank=True)
+    src_status = models.PositiveSmallIntegerField(default=0)
+    src_status_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("dữ kiện hồ sơ cho chỉ số 766")
         verbose_name_plural = _("dữ kiện hồ sơ cho chỉ số 766")
         indexes = [
             models.Index(fields=["open_until", "received_at"], name="fact_open_until"),
+            models.Index(fields=["agency_code", "open_until", "received_at"], name="fact_agency_open_until"),
             models.Index(fields=["received_at"], name="fact_received"),
         ]
 

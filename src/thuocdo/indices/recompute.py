@@ -246,9 +246,9 @@ def spark_session() -> Any:
 
 def spark_table(snap: Snapshot, session: Any = None) -> Any:
     """The snapshot as an ibis table on local Spark."""
-    import ibis
-
     from datetime import UTC
+
+    import ibis
 
     session = session or spark_session()
     # Aware UTC datetimes: Spark would read naive ones in the process's local zone (Django sets it to Vietnam's).

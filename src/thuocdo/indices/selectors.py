@@ -293,11 +293,19 @@ def _cell_sums(
 _FINAL_COUNTED = ("early", "on_time", "late")
 
 
+def _open_at(judge: datetime) -> QuerySet[Any]:
+    """Facts received before J and not settled before J: the range on open_until is the selective one."""
+    from django.db.models.functions import Coalesce
+
+    # COALESCE keeps SQLite's planner off the received_at index, which matches most of the table here.
+    return DossierFact.objects.alias(rcv=Coalesce("received_at", "open_until")).filter(
+        excluded=False, rcv__lt=judge, open_until__gte=judge
+    )
+
+
 def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, int]) -> None:
     """Add the verdicts of dossiers not settled before J and correct their received-day counts."""
-    facts = _filter(
-        DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=judge), scope
-    )
+    facts = _filter(_open_at(judge), scope)
     open_ = Q(open_until__gt=judge)
     counted_open = open_ & (Q(due_known=True) | Q(late_at__lte=judge))
     at_j = Q(open_until=judge, final__in=_FINAL_COUNTED)
@@ -477,15 +485,32 @@ def _months_within(period: Period) -> list[date]:
     return months
 
 
-def entered_tallies(scope: Scope, period: Period, received: int) -> dict[str, Tally]:
-    """1.4 (synced / max(reported, synced)) and 4.6 from figures entered for the whole months of the period."""
+def entered_tallies(scope: Scope, period: Period) -> dict[str, Tally]:
+    """1.4 and 4.6 from figures entered for the whole months of the period.
+
+    1.4 = synced / max(reported, synced), counted per agency and month over the agency-months that
+    have a reported figure, so a province with a few figures is not compared with all its dossiers.
+    """
     qs = ReportedFigure.objects.filter(month__in=_months_within(period))
     if scope.agency_codes is not None:
         qs = qs.filter(agency_id__in=scope.agency_ids)
     out: dict[str, Tally] = {}
-    reported = qs.filter(indicator="1.4").aggregate(n=Sum("numerator"), c=Count("id"))
-    if reported["c"]:
-        out["1.4"] = Tally(received, max(int(reported["n"] or 0), received))
+    reported = list(qs.filter(indicator="1.4").values_list("agency_id", "month", "numerator"))
+    if reported:
+        codes_of: dict[int, list[str]] = {}
+        for code, target in agency_code_map().items():
+            codes_of.setdefault(target, []).append(code)
+        synced_total = denominator = 0
+        for agency_id, month, count in reported:
+            synced = (
+                CellMonth.objects.filter(month=month, agency_code__in=codes_of.get(agency_id, [])).aggregate(
+                    n=Sum("r_n")
+                )["n"]
+                or 0
+            )
+            synced_total += synced
+            denominator += max(count, synced)
+        out["1.4"] = Tally(synced_total, denominator)
     copies = qs.filter(indicator="4.6").aggregate(n=Sum("numerator"), d=Sum("denominator"), c=Count("id"))
     if copies["c"] and copies["d"]:
         out["4.6"] = Tally(int(copies["n"] or 0), int(copies["d"]))
@@ -523,7 +548,7 @@ def index_for(
     seen = d.online_procedures | d.fee_procedures | d.population_procedures
     procedures = catalogue_for(scope, seen)
     tallies.update(procedure_tallies(procedures, d, period, judge, ruleset))
-    tallies.update(entered_tallies(scope, period, d.received))
+    tallies.update(entered_tallies(scope, period))
     notes: list[str] = []
     if with_feedback:
         tallies.update(feedback_tallies(scope, period, judge))

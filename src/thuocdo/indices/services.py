@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 from django.db import connection
+from django.db.models import Max
 
 from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import DossierError, Status, parse_document
@@ -25,8 +26,8 @@ from thuocdo.indices import selectors
 from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of
 from thuocdo.indices.models import CellDay, CellMonth, DossierFact, ReportedFigure, RuleSet, SyncState
 
-# Rows written with an older `now` may commit after a newer batch; looking back this far catches them.
-LOOKBACK = timedelta(seconds=30)
+# A batch written with a slightly older `now` may commit after a newer one; looking back this far catches it.
+LOOKBACK = timedelta(seconds=10)
 _CHUNK = 2000
 
 
@@ -43,8 +44,14 @@ class SyncReport:
 # Facts and cells
 
 
-def _fingerprint(version: Any, content_hash: str, status: int, finished: Any, returned: Any) -> str:
-    return f"{version}:{content_hash}:{status}:{finished}:{returned}"[:120]
+Source = tuple[int, str, int, Any]  # the dossier row's version, content hash, status, status_at
+SOURCE_COLUMNS = ("src_version", "src_hash", "src_status", "src_status_at")
+
+_CHANGED_SQL = """
+SELECT d.code FROM {dossiers} d LEFT JOIN {facts} f ON f.code = d.code
+WHERE {since} (f.code IS NULL OR f.src_version <> d.version OR f.src_hash <> d.content_hash
+    OR f.src_status <> d.status OR f.src_status_at <> d.status_at)
+"""
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -52,56 +59,64 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
         yield items[i : i + size]
 
 
+def _sources(model: Any, codes: Sequence[str], columns: Sequence[str]) -> dict[str, Source]:
+    out: dict[str, Source] = {}
+    for chunk in _chunks(codes):
+        for row in model.objects.filter(code__in=chunk).values_list("code", *columns):
+            out[row[0]] = (row[1], row[2], row[3], row[4])
+    return out
+
+
 def sync_facts(*, codes: Sequence[str] | None = None, full: bool = False, now: datetime) -> SyncReport:
     """Bring facts and cells up to date with the dossier table: given codes, everything, or what changed lately."""
     from thuocdo.dossiers.models import Dossier
 
     report = SyncReport()
-    state, _ = SyncState.objects.get_or_create(name="facts")
-    rows = Dossier.objects.values_list(
-        "code", "version", "content_hash", "status", "finished_at", "returned_at", "updated_at"
-    )
     if codes is not None:
-        candidates: list[tuple[Any, ...]] = []
-        for chunk in _chunks(list(codes)):
-            candidates.extend(rows.filter(code__in=chunk))
-    elif full or state.watermark is None:
-        candidates = list(rows)
+        wanted = list(dict.fromkeys(codes))
+        known = _sources(DossierFact, wanted, SOURCE_COLUMNS)
+        stored = _sources(Dossier, wanted, ("version", "content_hash", "status", "status_at"))
+        report.examined = len(stored)
+        changed = [c for c, src in stored.items() if known.get(c) != src]
     else:
-        candidates = list(rows.filter(updated_at__gte=state.watermark - LOOKBACK))
-    report.examined = len(candidates)
-    if not candidates:
-        return report
-    wanted = {c[0]: _fingerprint(*c[1:6]) for c in candidates}
-    known: dict[str, str] = {}
-    for chunk in _chunks(list(wanted)):
-        known.update(DossierFact.objects.filter(code__in=chunk).values_list("code", "fingerprint"))
-    changed = [code for code, fp in wanted.items() if known.get(code) != fp]
-    if changed:
-        report.changed, report.skipped = _refresh(
-            changed, wanted, replaced=[c for c in changed if c in known]
+        state, _ = SyncState.objects.get_or_create(name="facts")
+        since = None if full or state.watermark is None else state.watermark - LOOKBACK
+        sql = _CHANGED_SQL.format(
+            dossiers=Dossier._meta.db_table,
+            facts=DossierFact._meta.db_table,
+            since="" if since is None else "d.updated_at >= %s AND",
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [] if since is None else [since])
+            changed = [r[0] for r in cursor.fetchall()]
+        recent = Dossier.objects.all() if since is None else Dossier.objects.filter(updated_at__gte=since)
+        newest = recent.aggregate(m=Max("updated_at"))["m"]
+        report.examined = len(changed)
+        if newest is not None and (state.watermark is None or newest > state.watermark):
+            state.watermark = newest
+            state.save(update_fields=["watermark", "updated_at"])
+    if changed:
+        known_codes: set[str] = set()
+        for chunk in _chunks(changed):
+            known_codes.update(DossierFact.objects.filter(code__in=chunk).values_list("code", flat=True))
+        report.changed, report.skipped = _refresh(changed, replaced=[c for c in changed if c in known_codes])
         report.changed -= report.skipped
-    newest = max(c[6] for c in candidates)
-    if codes is None and (state.watermark is None or newest > state.watermark):
-        state.watermark = newest
-        state.save(update_fields=["watermark", "updated_at"])
     return report
 
 
-def _refresh(
-    changed: Sequence[str], fingerprints: Mapping[str, str], *, replaced: Sequence[str]
-) -> tuple[int, int]:
+def _refresh(changed: Sequence[str], *, replaced: Sequence[str]) -> tuple[int, int]:
     from thuocdo.dossiers.models import Dossier
 
     params = selectors.current_parameters()
     paper = selectors.paper_results()
     new: list[Facts] = []
+    sources: dict[str, Source] = {}
     skipped = 0
+    columns = ("code", "raw", "status", "finished_at", "returned_at", "version", "content_hash", "status_at")
     for chunk in _chunks(list(changed)):
-        for code, raw, status, finished, returned in Dossier.objects.filter(code__in=chunk).values_list(
-            "code", "raw", "status", "finished_at", "returned_at"
-        ):
+        for code, raw, status, finished, returned, version, digest, status_at in Dossier.objects.filter(
+            code__in=chunk
+        ).values_list(*columns):
             try:
                 parsed = parse_document(msgspec.json.decode(raw), record=code)
             except (DossierError, msgspec.DecodeError):
@@ -109,8 +124,9 @@ def _refresh(
                 continue
             parsed = stored_state(parsed, status=status, finished_at=finished, returned_at=returned)
             new.append(facts_of(parsed, paper=paper.get(parsed.procedure_code, True), params=params))
+            sources[code] = (version, digest, status, status_at)
     old = [fact_from_row(r) for chunk in _chunks(list(replaced)) for r in _fact_rows(chunk)]
-    apply_facts(old=old, new=new, fingerprints=fingerprints)
+    apply_facts(old=old, new=new, sources=sources)
     return len(changed), skipped
 
 
@@ -130,7 +146,7 @@ def fact_from_row(row: Sequence[Any]) -> Facts:
     return Facts(*row)
 
 
-def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], fingerprints: Mapping[str, str]) -> None:
+def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
     """Replace the facts of some dossiers and move the cells by the difference."""
     day: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
     for sign, facts in ((-1, old), (1, new)):
@@ -140,19 +156,19 @@ def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], fingerprints: Map
                 for i, v in enumerate(values):
                     bucket[i] += sign * v
     month: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
-    for (a, p, fc, d), values in day.items():
-        bucket = month[(a, p, fc, d.replace(day=1))]
-        for i, v in enumerate(values):
-            bucket[i] += v
+    for (a, p, fc, d), counts in day.items():
+        total = month[(a, p, fc, d.replace(day=1))]
+        for i, v in enumerate(counts):
+            total[i] += v
     codes = [f.code for f in old] + [f.code for f in new]
     for chunk in _chunks(sorted(set(codes))):
         DossierFact.objects.filter(code__in=chunk).delete()
-    _insert_facts(new, fingerprints)
+    _insert_facts(new, sources)
     _add_cells(CellDay, "day", day)
     _add_cells(CellMonth, "month", month)
 
 
-def _insert_facts(new: Sequence[Facts], fingerprints: Mapping[str, str]) -> None:
+def _insert_facts(new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
     # Plain executemany on the driver's cursor: the ORM's per-value preparation was most of the cost.
     if not new:
         return
@@ -163,8 +179,12 @@ def _insert_facts(new: Sequence[Facts], fingerprints: Mapping[str, str]) -> None
             return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
         return v
 
-    names = (*FACT_COLUMNS, "fingerprint")
-    rows = [(*(value(getattr(f, c)) for c in FACT_COLUMNS), fingerprints.get(f.code, "")) for f in new]
+    names = (*FACT_COLUMNS, *SOURCE_COLUMNS)
+    blank: Source = (0, "", 0, None)
+    rows = [
+        (*(value(getattr(f, c)) for c in FACT_COLUMNS), *(value(v) for v in sources.get(f.code, blank)))
+        for f in new
+    ]
     connection.ensure_connection()
     cursor = connection.connection.cursor()
     mark = "?" if sqlite else "%s"
@@ -180,11 +200,12 @@ def _insert_facts(new: Sequence[Facts], fingerprints: Mapping[str, str]) -> None
 
 
 def _add_cells(model: Any, when: str, deltas: Mapping[tuple[str, str, str, date], list[int]]) -> None:
-    rows = [(*k, *v) for k, v in deltas.items() if any(v)]
+    sqlite = connection.vendor == "sqlite"
+    rows: list[tuple[Any, ...]] = [
+        (a, p, f, d.isoformat() if sqlite else d, *v) for (a, p, f, d), v in deltas.items() if any(v)
+    ]
     if not rows:
         return
-    if connection.vendor == "sqlite":
-        rows = [(a, p, f, d.isoformat(), *v) for a, p, f, d, *v in rows]
     table = model._meta.db_table
     names = ("agency_code", "procedure_code", "field_code", when, *METRICS)
     sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in METRICS)

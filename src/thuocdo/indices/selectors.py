@@ -311,16 +311,16 @@ def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, 
     at_j = Q(open_until=judge, final__in=_FINAL_COUNTED)
     fix = open_ & Q(closed=True, paper=True, received_at__gte=start)
     got = facts.aggregate(
-        oc=Count("code", filter=counted_open),
-        ol=Count("code", filter=open_ & Q(late_at__lte=judge)),
-        of=Count("code", filter=counted_open & Q(flagged=True)),
-        jc=Count("code", filter=at_j),
-        jl=Count("code", filter=at_j & Q(final="late")),
-        jf=Count("code", filter=at_j & Q(flagged=True)),
-        c33=Count("code", filter=fix & Q(online=True, e_result=False)),
-        c41=Count("code", filter=fix),
-        c41n=Count("code", filter=fix & Q(result_file=True)),
-        c42=Count("code", filter=fix & Q(has_files=True, result_file=False)),
+        oc=Count("received_at", filter=counted_open),
+        ol=Count("received_at", filter=open_ & Q(late_at__lte=judge)),
+        of=Count("received_at", filter=counted_open & Q(flagged=True)),
+        jc=Count("received_at", filter=at_j),
+        jl=Count("received_at", filter=at_j & Q(final="late")),
+        jf=Count("received_at", filter=at_j & Q(flagged=True)),
+        c33=Count("received_at", filter=fix & Q(online=True, e_result=False)),
+        c41=Count("received_at", filter=fix),
+        c41n=Count("received_at", filter=fix & Q(result_file=True)),
+        c42=Count("received_at", filter=fix & Q(has_files=True, result_file=False)),
     )
     sums["s_counted"] += got["oc"] + got["jc"]
     sums["s_late"] += got["ol"] + got["jl"]
@@ -343,17 +343,17 @@ def _tail(
     )
     closed_paper = Q(closed=True, paper=True)
     got = received.aggregate(
-        r_n=Count("code"),
-        r_online=Count("code", filter=Q(online=True)),
-        r_ok33=Count("code", filter=Q(online=True) & (~closed_paper | Q(e_result=True))),
-        r_fee=Count("code", filter=Q(fee=True)),
-        r_paid=Count("code", filter=Q(fee=True, paid=True)),
-        r_den41=Count("code", filter=closed_paper),
-        r_num41=Count("code", filter=closed_paper & Q(result_file=True)),
-        r_ok42=Count("code", filter=Q(has_files=True) & (~closed_paper | Q(result_file=True))),
-        r_reused=Count("code", filter=Q(reused=True)),
-        r_store=Count("code", filter=Q(store=True)),
-        r_pop=Count("code", filter=Q(pop=True)),
+        r_n=Count("received_at"),
+        r_online=Count("received_at", filter=Q(online=True)),
+        r_ok33=Count("received_at", filter=Q(online=True) & (~closed_paper | Q(e_result=True))),
+        r_fee=Count("received_at", filter=Q(fee=True)),
+        r_paid=Count("received_at", filter=Q(fee=True, paid=True)),
+        r_den41=Count("received_at", filter=closed_paper),
+        r_num41=Count("received_at", filter=closed_paper & Q(result_file=True)),
+        r_ok42=Count("received_at", filter=Q(has_files=True) & (~closed_paper | Q(result_file=True))),
+        r_reused=Count("received_at", filter=Q(reused=True)),
+        r_store=Count("received_at", filter=Q(store=True)),
+        r_pop=Count("received_at", filter=Q(pop=True)),
     )
     for m in RECEIVED_METRICS:
         sums[m] += got[m]
@@ -363,9 +363,9 @@ def _tail(
         ),
         scope,
     ).aggregate(
-        c=Count("code"),
-        late=Count("code", filter=Q(final="late")),
-        f=Count("code", filter=Q(flagged=True)),
+        c=Count("received_at"),
+        late=Count("received_at", filter=Q(final="late")),
+        f=Count("received_at", filter=Q(flagged=True)),
     )
     sums["s_counted"] += settled["c"]
     sums["s_late"] += settled["late"]
@@ -375,10 +375,10 @@ def _tail(
         (p, int(o), int(f), int(pd), int(pp))
         for p, o, f, pd, pp in received.values("procedure_code")
         .annotate(
-            o=Count("code", filter=Q(online=True)),
-            f=Count("code", filter=Q(fee=True)),
-            pd=Count("code", filter=Q(fee=True, paid=True)),
-            pp=Count("code", filter=Q(pop=True)),
+            o=Count("received_at", filter=Q(online=True)),
+            f=Count("received_at", filter=Q(fee=True)),
+            pd=Count("received_at", filter=Q(fee=True, paid=True)),
+            pp=Count("received_at", filter=Q(pop=True)),
         )
         .values_list("procedure_code", "o", "f", "pd", "pp")
     ]
@@ -834,7 +834,7 @@ def late_units(scope: Scope, period: Period | str, as_of: datetime | None = None
     )
     rows = (
         base.values("agency_code")
-        .annotate(late=Count("code", filter=late), counted=Count("code", filter=counted))
+        .annotate(late=Count("received_at", filter=late), counted=Count("received_at", filter=counted))
         .filter(late__gt=0)
         .order_by("-late", "agency_code")
     )

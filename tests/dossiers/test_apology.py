@@ -54,7 +54,7 @@ def issue(dossier, **kw):
 
 
 def test_a_letter_records_a_new_date_and_keeps_the_original(open_dossier):
-    dossier, agency, _ = open_dossier
+    dossier, _, _ = open_dossier
     original = dossier.due_at
     letter = issue(dossier)
     dossier.refresh_from_db()

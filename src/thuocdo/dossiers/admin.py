@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from thuocdo.dossiers import services
-from thuocdo.dossiers.models import Dossier, DossierStep, Quarantine, SourceSystem
+from thuocdo.dossiers.models import ApologyLetter, Dossier, DossierStep, Quarantine, SourceSystem
 
 
 class ReadOnlyMixin:
@@ -115,3 +115,13 @@ class QuarantineAdmin(admin.ModelAdmin):
     def discard(self, request: HttpRequest, queryset: QuerySet[Quarantine]) -> None:
         for item in queryset:
             services.discard_quarantined(item=item, actor=request.user)
+
+
+@admin.register(ApologyLetter)
+class ApologyLetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Letters are issued from the dossier page (numbered, audited); here they are only looked up."""
+
+    list_display = ("number", "dossier", "agency", "issued_at", "new_due_at", "notified")
+    list_filter = ("year", "notified")
+    search_fields = ("number", "dossier__code", "applicant")
+    date_hierarchy = "issued_at"

@@ -248,3 +248,22 @@ def test_any_order_and_repetition_ends_as_the_newest_versions_alone(order, repea
             ingest(*stream[start : start + batch])
         assert state() == expected
         transaction.savepoint_rollback(mark)
+
+
+def test_the_fast_path_stores_exactly_what_the_full_parser_would(monkeypatch):
+    from thuocdo.dossiers.synthetic import generate
+
+    docs = list(generate(150, seed=12))
+    docs += [document("A-1"), document("A-2", DanhSachHoSoBoSung=STREAM[0]["DanhSachHoSoBoSung"])]
+    with transaction.atomic():
+        mark = transaction.savepoint()
+        fast = ingest(*docs)
+        assert fast.accepted == len(docs)
+        expected = state()
+        transaction.savepoint_rollback(mark)
+        # Every document through parse_document and classify instead.
+        monkeypatch.setattr(services, "scan_document", lambda obj: None)
+        slow = ingest(*docs)
+        assert (slow.accepted, slow.rejected) == (fast.accepted, fast.rejected)
+        assert state() == expected
+        transaction.savepoint_rollback(mark)

@@ -109,6 +109,10 @@ def _check_everything() -> None:
         for key, (num, den) in incremental.counts.items():
             ref = core.get(key)
             assert ((ref.numerator, ref.denominator) if ref else (0, 0)) == (num, den), (label, key)
+        by_procedure = NATIONAL.narrowed(procedure=PROCEDURES[0])
+        assert selectors.dossier_tallies(by_procedure, period.start_at, judge) == recompute.run_period(
+            table, period.start_at, judge, procedure_code=PROCEDURES[0]
+        )
         one = selectors.Scope("agency:H66.01", "", ("H66.01",))
         assert selectors.dossier_tallies(one, period.start_at, judge) == recompute.run_period(
             table, period.start_at, judge, agency_codes=["H66.01"]

@@ -14,7 +14,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
 
 _T = TypeVar("_T")
 
@@ -649,3 +651,327 @@ def parse_many(
         except DossierError as exc:
             on_error(exc)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The fast path: the stored facts of a plainly valid document, without building a Dossier.
+#
+# Ingestion stores a few columns per document, not the whole object graph. `scan_document` checks
+# a document against typed msgspec structs (C code), then derives those columns with timestamps
+# kept as their ``yyyyMMddHHmmss`` text: in one fixed time zone, text order is time order, so
+# comparisons need no datetime. It accepts only documents parse_document accepts and gives the
+# same facts (tests/core/test_dossier_scan.py checks both on random documents); anything unusual
+# (ISO dates, numbers as text, an invalid field) returns None, and parse_document decides and
+# names the error.
+
+
+class _SupplementIn(msgspec.Struct):
+    NgayBoSung: str | None = None
+    NgayTiepNhanBoSung: str | None = None
+    NgayHenTraTruoc: str | None = None
+    NgayHenTraMoi: str | None = None
+    TrangThaiBoSung: str | None = None
+
+
+class _SubmittedIn(msgspec.Struct):
+    DuocSoHoa: int | None = None
+    DuocTaiSuDung: int | None = None
+    DuocLayTuKhoDMQG: int | None = None
+    DuongDanTaiTepTin: str | None = None
+    MaThanhPhanHoSo: str | None = None
+
+
+class _ResultIn(msgspec.Struct):
+    DuongDanTepTinKetQua: str | None = None
+    MaGiayToKetQua: str | None = None
+
+
+class _FeeIn(msgspec.Struct):
+    Gia: int | str | None = None
+    TenPhiLePhi: str | None = None
+
+
+class _DatabaseIn(msgspec.Struct):
+    MaCSDL: str | None = None
+
+
+class _StepIn(msgspec.Struct):
+    NguoiXuLy: str | None = None
+    ChucDanh: str | None = None
+    PhongBanXuLy: str | None = None
+    ThoiDiemXuLy: str | None = None
+    NgayBatDau: str | None = None
+    NgayKetThucTheoQuyDinh: str | None = None
+    TrangThai: str | None = None
+    NoiDungXuLy: str | None = None
+
+
+class _DocumentIn(msgspec.Struct):
+    """Every field parse_document reads, typed at least as strictly as it checks them."""
+
+    MaHoSo: str | None = None
+    MaTTHC: str | None = None
+    TenTTHC: str | None = None
+    MaLinhVuc: str | None = None
+    KenhThucHien: int | None = None
+    TrangThaiHoSo: int | None = None
+    DonViXuLy: str | None = None
+    NgayTiepNhan: str | None = None
+    NgayHenTra: str | None = None
+    NgayKetThucXuLy: str | None = None
+    NgayTra: str | None = None
+    NgayTuChoi: str | None = None
+    NgayCapNhat: str | None = None
+    DanhSachHoSoBoSung: list[_SupplementIn] | None = None
+    TaiLieuNop: list[_SubmittedIn] | None = None
+    DanhSachGiayToKetQua: list[_ResultIn] | None = None
+    DanhSachLePhi: list[_FeeIn] | None = None
+    DSKetNoiCSDL: list[_DatabaseIn] | None = None
+    QuaTrinhXuLy: list[_StepIn] | None = None
+    DuocThanhToanTrucTuyen: int | None = None
+    HoSoCoThanhPhanSoHoa: int | None = None
+    TaiKhoanDuocXacThucVoiVNeID: int | None = None
+    KhongHaiLong: int | None = None
+    CoPAKN: int | None = None
+
+
+class Scan(NamedTuple):
+    """What ingestion stores of one document; timestamps are ``yyyyMMddHHmmss`` text in Vietnam time."""
+
+    code: str
+    procedure_code: str
+    field_code: str
+    agency_code: str
+    channel: int
+    status: int
+    received: str
+    due: str | None
+    original_due: str | None  # the earliest NgayHenTraTruoc, else NgayHenTra (core timeliness.original_due)
+    finished: str | None
+    returned: str | None
+    rejected: str | None
+    version_at: str  # Dossier.version_at
+    supplements: tuple[tuple[str, str | None, str | None], ...]  # (requested, completed, previous due)
+    supplement_wait_s: int  # seconds between request and completion, summed over completed supplements
+    online_payment: int
+    fee: int  # int(Dossier.fee_total)
+    e_result: bool  # Dossier.has_electronic_result
+    digitised: bool  # HoSoCoThanhPhanSoHoa or any submitted document digitised
+    reused: bool
+    from_personal_store: bool
+    vneid: bool
+    population: bool  # VNeID-verified or any DSKetNoiCSDL entry
+    # (officer, title, department, status, started, due, acted), stripped and not shortened
+    steps: tuple[tuple[str, str, str, str, str | None, str | None, str | None], ...]
+
+
+class _NotFast(Exception):
+    """Not plainly valid: parse_document must decide."""
+
+
+_HOUR_EPOCH: dict[str, int] = {}  # "yyyyMMddHH" (Vietnam time) -> Unix time of that hour
+
+
+def _hour_epoch(prefix: str) -> int:
+    epoch = _HOUR_EPOCH.get(prefix)
+    if epoch is None:
+        try:
+            epoch = int(
+                datetime(
+                    int(prefix[:4]), int(prefix[4:6]), int(prefix[6:8]), int(prefix[8:10]), tzinfo=VN_TZ
+                ).timestamp()
+            )
+        except ValueError:
+            raise _NotFast from None
+        if len(_HOUR_EPOCH) > 500_000:  # a bounded cache, whatever the input
+            _HOUR_EPOCH.clear()
+        _HOUR_EPOCH[prefix] = epoch
+    return epoch
+
+
+def stamp_epoch(stamp: str) -> int:
+    """Unix time of a valid ``yyyyMMddHHmmss`` Vietnam-time stamp (as checked by scan_document)."""
+    return _hour_epoch(stamp[:10]) + int(stamp[10:12]) * 60 + int(stamp[12:14])
+
+
+MINUTE_SECONDS = frozenset(f"{m:02d}{s:02d}" for m in range(60) for s in range(60))
+
+
+def _stamp(v: str | None) -> str | None:
+    # The cache holds valid "yyyyMMddHH" prefixes only, so two lookups check the whole stamp.
+    if v is None or v == "":
+        return None
+    if len(v) == 14 and v[10:] in MINUTE_SECONDS:
+        if v[:10] in _HOUR_EPOCH:
+            return v
+        if v.isascii() and v.isdigit():
+            _hour_epoch(v[:10])
+            return v
+    raise _NotFast
+
+
+def _text(v: str | None) -> str:
+    return "" if v is None else v.strip()
+
+
+def _needed(v: str | None) -> str:
+    if v is None or not (v := v.strip()):
+        raise _NotFast
+    return v
+
+
+def _bit01(v: int | None) -> bool:
+    if v is None or v == 0:
+        return False
+    if v == 1:
+        return True
+    raise _NotFast
+
+
+_convert = msgspec.convert
+
+
+def scan_document(obj: object) -> Scan | None:
+    """The stored facts of a plainly valid document, or None when parse_document must decide."""
+    if obj.__class__ is not dict:
+        return None
+    try:
+        doc = _convert(obj, _DocumentIn)
+        return _scan(doc)
+    except (msgspec.ValidationError, _NotFast):
+        return None
+
+
+def _scan(doc: _DocumentIn) -> Scan:
+    code = _needed(doc.MaHoSo)
+    procedure_code = _needed(doc.MaTTHC)
+    agency_code = _needed(doc.DonViXuLy)
+    received = _stamp(doc.NgayTiepNhan)
+    if received is None:
+        raise _NotFast
+    status = doc.TrangThaiHoSo
+    channel = doc.KenhThucHien
+    if status is None or not 1 <= status <= 10 or channel is None or not 1 <= channel <= 3:
+        raise _NotFast
+    due = _stamp(doc.NgayHenTra)
+    finished = _stamp(doc.NgayKetThucXuLy)
+    returned = _stamp(doc.NgayTra)
+    rejected = _stamp(doc.NgayTuChoi)
+    if (
+        (due is not None and due < received)
+        or (finished is not None and finished < received)
+        or (returned is not None and returned < received)
+        or ((status == 9 or status == 10) and finished is None and returned is None)
+    ):
+        raise _NotFast
+    latest = received
+    for t in (finished, returned, rejected):
+        if t is not None and t > latest:
+            latest = t
+
+    supplements: list[tuple[str, str | None, str | None]] = []
+    wait = 0
+    original_due = due
+    earliest_previous: str | None = None
+    for s in doc.DanhSachHoSoBoSung or ():
+        requested = _stamp(s.NgayBoSung)
+        if requested is None:
+            raise _NotFast
+        completed = _stamp(s.NgayTiepNhanBoSung)
+        previous = _stamp(s.NgayHenTraTruoc)
+        _stamp(s.NgayHenTraMoi)
+        if requested > latest:
+            latest = requested
+        if completed is not None:
+            if completed < requested:
+                raise _NotFast
+            if completed > latest:
+                latest = completed
+            wait += stamp_epoch(completed) - stamp_epoch(requested)
+        if previous is not None and (earliest_previous is None or previous < earliest_previous):
+            earliest_previous = previous
+        supplements.append((requested, completed, previous))
+    if earliest_previous is not None:
+        original_due = earliest_previous
+
+    digitised = reused = from_store = False
+    for sub in doc.TaiLieuNop or ():
+        digitised = _bit01(sub.DuocSoHoa) or digitised
+        reused = _bit01(sub.DuocTaiSuDung) or reused
+        from_store = _bit01(sub.DuocLayTuKhoDMQG) or from_store
+
+    e_result = False
+    for r in doc.DanhSachGiayToKetQua or ():
+        if _text(r.DuongDanTepTinKetQua) and _text(r.MaGiayToKetQua):
+            e_result = True
+
+    fee = 0
+    for f in doc.DanhSachLePhi or ():
+        gia = f.Gia
+        if gia is None or gia == "":
+            continue
+        if isinstance(gia, str):
+            gia = gia.strip()
+            if not (gia.isascii() and gia.isdigit()):
+                raise _NotFast
+            gia = int(gia)
+        if gia < 0:
+            raise _NotFast
+        fee += gia
+
+    databases = len(doc.DSKetNoiCSDL or ())
+
+    steps = []
+    for st in doc.QuaTrinhXuLy or ():
+        at = _stamp(st.ThoiDiemXuLy)
+        if at is not None and at > latest:
+            latest = at
+        # Inlined _text: this loop runs for every step of every document.
+        steps.append(
+            (
+                "" if (officer := st.NguoiXuLy) is None else officer.strip(),
+                "" if (title := st.ChucDanh) is None else title.strip(),
+                "" if (department := st.PhongBanXuLy) is None else department.strip(),
+                "" if (status_text := st.TrangThai) is None else status_text.strip(),
+                _stamp(st.NgayBatDau),
+                _stamp(st.NgayKetThucTheoQuyDinh),
+                at,
+            )
+        )
+
+    payment = doc.DuocThanhToanTrucTuyen
+    if payment is None:
+        payment = 0
+    elif not 0 <= payment <= 2:
+        raise _NotFast
+    has_digitised = _bit01(doc.HoSoCoThanhPhanSoHoa)
+    vneid = _bit01(doc.TaiKhoanDuocXacThucVoiVNeID)
+    _bit01(doc.KhongHaiLong)
+    _bit01(doc.CoPAKN)
+    updated = _stamp(doc.NgayCapNhat)
+    return Scan(
+        code,
+        procedure_code,
+        _text(doc.MaLinhVuc),
+        agency_code,
+        channel,
+        status,
+        received,
+        due,
+        original_due,
+        finished,
+        returned,
+        rejected,
+        updated if updated is not None else latest,
+        tuple(supplements),
+        wait,
+        payment,
+        fee,
+        e_result,
+        has_digitised or digitised,
+        reused,
+        from_store,
+        vneid,
+        vneid or databases > 0,
+        tuple(steps),
+    )

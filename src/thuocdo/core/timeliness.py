@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from thuocdo.core.dossier import VN_TZ, Dossier, Status
+from thuocdo.core.dossier import ENDED_STATUSES, VN_TZ, Dossier, Scan, Status, stamp_epoch
 from thuocdo.core.rulesets import Granularity
 
 DueFrom = Callable[[datetime, str], datetime | None]
@@ -242,3 +242,70 @@ def classify(
         paused,
         False,
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The verdict ingestion stores
+
+
+_ENDED_CODES = frozenset(int(s) for s in ENDED_STATUSES)
+_VN_OFFSET_S = 7 * 3600
+
+
+def stored_verdict(d: Dossier) -> str:
+    """The verdict stored with a dossier: final for an ended one, judged at its own version time; else "open".
+
+    Only an ended dossier has a verdict no later date can change; an open one is judged when a
+    period is evaluated (classify with that period's end).
+    """
+    if d.status not in _ENDED_CODES and d.status not in (Status.SUBMITTED, Status.REJECTED_AT_RECEPTION):
+        return "open"
+    category = classify(d, as_of=d.version_at).category
+    return "open" if category is Category.IN_PROGRESS else str(category)
+
+
+def scan_verdict(s: Scan, *, supplements_allowed: int = 1) -> str:
+    """stored_verdict for a scanned document, on its ``yyyyMMddHHmmss`` text (equal to it; tests check).
+
+    Timestamps of one time zone compare as text; only paused time needs arithmetic, in Unix seconds.
+    """
+    status = s.status
+    if status not in _ENDED_CODES:
+        return "not_counted" if status == 1 or status == 3 else "open"
+    as_of = s.version_at
+    if s.received > as_of:
+        return "not_counted"
+    stamp = s.finished if s.finished is not None else s.returned if s.returned is not None else s.rejected
+    ended = stamp is not None and stamp <= as_of
+    point: str = stamp if ended else as_of  # type: ignore[assignment]
+    requests = sorted((r for r in s.supplements if r[0] <= point), key=lambda r: r[0])
+    if not ended:
+        waiting = next((r for r in requests if r[1] is None or r[1] > as_of), None)
+        if waiting is not None:
+            point = waiting[0]
+            requests = [r for r in requests if r[0] <= point]
+    if len(requests) > supplements_allowed:
+        return "late"
+    due = s.original_due
+    if due is None:
+        return "not_counted"
+    paused = 0
+    if requests:
+        point_s = stamp_epoch(point)
+        for requested, completed, _ in requests:
+            if requested < point:
+                until = point_s if completed is None or completed > point else stamp_epoch(completed)
+                paused += until - stamp_epoch(requested)
+    if paused:
+        effective = stamp_epoch(point) - paused
+        due_s = stamp_epoch(due)
+        late = effective > due_s
+        early = not late and (effective + _VN_OFFSET_S) // 86400 < (due_s + _VN_OFFSET_S) // 86400
+    else:
+        late = point > due
+        early = not late and point[:8] < due[:8]
+    if late:
+        return "late"
+    if not ended:
+        return "open"
+    return "early" if early else "on_time"

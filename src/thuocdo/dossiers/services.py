@@ -18,13 +18,13 @@ baseline, not the product's.
 from __future__ import annotations
 
 import gc
-import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from hashlib import blake2b as _blake2b
 from typing import Any, NamedTuple
 
 import msgspec
@@ -34,14 +34,18 @@ from django.db import connection
 from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import (
     ENDED_STATUSES,
+    MINUTE_SECONDS,
     VN_TZ,
     DossierError,
+    Scan,
     Status,
     parse_document,
     parse_timestamp,
+    scan_document,
+    stamp_epoch,
 )
 from thuocdo.core.dossier import Dossier as ParsedDossier
-from thuocdo.core.timeliness import Category, classify, original_due
+from thuocdo.core.timeliness import original_due, scan_verdict, stored_verdict
 from thuocdo.dossiers.files import Unreadable, decode_line
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 from thuocdo.dossiers.selectors import hash_key
@@ -193,6 +197,9 @@ def record_code(obj: Any) -> str:
     return ""
 
 
+TallyKey = tuple[str, str, str]  # agency code, procedure code, month of receipt as "yyyy-mm-01"
+
+
 class Candidate(NamedTuple):
     """A valid document ready to store: its ordering key, its row, its steps and what it adds to the tallies."""
 
@@ -200,7 +207,7 @@ class Candidate(NamedTuple):
     key: tuple[int, str]
     row: tuple[Any, ...]
     steps: list[tuple[Any, ...]]
-    tally: tuple[tuple[str, str, date], tuple[int, ...]]
+    tally: tuple[TallyKey, tuple[int, ...]]
 
 
 @dataclass
@@ -210,6 +217,15 @@ class Prepared:
     report: IngestReport
     best: dict[str, Candidate]
     bad: list[tuple[Rejection, Any]]
+
+    # Batches cross process boundaries: plain tuples unpickle several times faster than named tuples.
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.report, [tuple(c) for c in self.best.values()], self.bad)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.report, candidates, self.bad = state
+        make = Candidate._make
+        self.best = {c[1][0]: make(c) for c in candidates}
 
 
 @dataclass(frozen=True)
@@ -256,14 +272,37 @@ def prepare_documents(
     report = IngestReport()
     best: dict[str, Candidate] = {}
     bad: list[tuple[Rejection, Any]] = []
-    dt = _sqlite_dt if vendor == "sqlite" else _iso_dt
+    sqlite = vendor == "sqlite"
+    dt = _sqlite_dt if sqlite else _iso_dt
+    st = _sqlite_stamp if sqlite else _iso_stamp
     stamp = dt(now)
+    strict = lookups.strict_agencies
+    agencies = lookups.agencies
     with _collector_paused():
         for index, (location, obj) in enumerate(records):
-            if isinstance(obj, bytes):
+            if obj.__class__ is bytes:
                 obj = decode_line(obj)
-            if isinstance(obj, Unreadable):
+            if obj.__class__ is Unreadable:
                 bad.append((Rejection(index, location, "", "-", obj.message), obj))
+                continue
+            scan = scan_document(obj)
+            if scan is not None and not (strict and scan.agency_code not in agencies):
+                # The fast path: a plainly valid document, its columns derived from the text of its stamps.
+                raw = _ENCODE(obj)
+                key = (int(scan.version_at), _blake2b(raw, digest_size=16).hexdigest())
+                held = best.get(scan.code)
+                if held is not None and key <= held.key:
+                    if key == held.key:
+                        report.duplicates += 1
+                    else:
+                        report.stale += 1
+                    continue
+                if held is not None:
+                    report.stale += 1
+                # SQLite takes the UTF-8 bytes as they are (CAST … AS TEXT); PostgreSQL's COPY wants text.
+                best[scan.code] = _scan_candidate(
+                    scan, raw if sqlite else raw.decode(), key, source_id, stamp, lookups, st
+                )
                 continue
             try:
                 parsed = parse_document(obj, record=location)
@@ -276,7 +315,7 @@ def prepare_documents(
                 continue
             raw = _ENCODE(obj)
             at = parsed.version_at
-            key = (_version_number(at), hashlib.blake2b(raw, digest_size=16).hexdigest())
+            key = (_version_number(at), _blake2b(raw, digest_size=16).hexdigest())
             held = best.get(parsed.code)
             if held is not None and key <= held.key:
                 if key == held.key:
@@ -287,7 +326,14 @@ def prepare_documents(
             if held is not None:
                 report.stale += 1
             best[parsed.code] = _candidate(
-                parsed, raw.decode(), key, source_id=source_id, now=stamp, lookups=lookups, dt=dt, at=at
+                parsed,
+                raw if sqlite else raw.decode(),
+                key,
+                source_id=source_id,
+                now=stamp,
+                lookups=lookups,
+                dt=dt,
+                at=at,
             )
     report.rejected = [r for r, _ in bad]
     return Prepared(report, best, bad)
@@ -334,7 +380,8 @@ def store_prepared(
     stored = _stored_keys(list(prepared.best))
     changed: list[Candidate] = []
     for code, candidate in prepared.best.items():
-        old = stored.get(code)
+        held = stored.get(code)
+        old = None if held is None else held[:2]
         if old is None or candidate.key > old:
             changed.append(candidate)
         elif candidate.key == old:
@@ -379,25 +426,148 @@ def _chunks(items: Sequence[Any], size: int = 2000) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _stored_keys(codes: Sequence[str]) -> dict[str, tuple[int, str]]:
-    out: dict[str, tuple[int, str]] = {}
+def _stored_keys(codes: Sequence[str]) -> dict[str, tuple[int, str, int]]:
+    """(version, content_hash, id) of the stored rows among these codes."""
+    out: dict[str, tuple[int, str, int]] = {}
     table = Dossier._meta.db_table
-    with connection.cursor() as cursor:
+    cursor, mark = _raw_cursor()
+    try:
         for chunk in _chunks(codes):
             cursor.execute(
-                f"SELECT code, version, content_hash FROM {table} WHERE code IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608 - table and column names only; values are bound
+                f"SELECT code, version, content_hash, id FROM {table} WHERE code IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - table and column names only; values are bound
                 list(chunk),
             )
-            out.update((code, (version, content_hash)) for code, version, content_hash in cursor.fetchall())
+            out.update((code, (version, digest, pk)) for code, version, digest, pk in cursor.fetchall())
+    finally:
+        cursor.close()
     return out
 
 
 def _verdict(d: ParsedDossier, at: datetime) -> str:
     # Only an ended dossier has a verdict that no later date can change; an open one is judged when asked.
-    if d.status not in ENDED and d.status not in (Status.SUBMITTED, Status.REJECTED_AT_RECEPTION):
-        return "open"
-    category = classify(d, as_of=at).category
-    return "open" if category is Category.IN_PROGRESS else str(category)
+    return stored_verdict(d if at == d.version_at else replace(d, updated_at=at))
+
+
+_UTC_PREFIX: dict[str, str] = {}  # "yyyyMMddHH" (Vietnam time) -> "yyyy-mm-dd HH:" in UTC
+_ISO_PREFIX: dict[str, str] = {}  # "yyyyMMddHH" -> "yyyy-mm-ddTHH:"
+
+
+_MM_SS = {ms: f"{ms[:2]}:{ms[2:]}" for ms in MINUTE_SECONDS}
+_MM_SS_VN = {ms: f"{ms[:2]}:{ms[2:]}+07:00" for ms in MINUTE_SECONDS}
+
+
+def _sqlite_stamp(value: str | None) -> str | None:
+    # A checked yyyyMMddHHmmss stamp as Django keeps SQLite datetimes (naive UTC text). Only the date and
+    # hour move between time zones, so that prefix is converted once and looked up afterwards.
+    if value is None:
+        return None
+    prefix = _UTC_PREFIX.get(value[:10])
+    if prefix is None:
+        if len(_UTC_PREFIX) > 500_000:
+            _UTC_PREFIX.clear()
+        prefix = _UTC_PREFIX[value[:10]] = datetime.fromtimestamp(
+            stamp_epoch(value[:10] + "0000"), UTC
+        ).strftime("%Y-%m-%d %H:")
+    return prefix + _MM_SS[value[10:]]
+
+
+def _iso_stamp(value: str | None) -> str | None:
+    # PostgreSQL: ISO text with the offset, as _iso_dt writes it.
+    if value is None:
+        return None
+    prefix = _ISO_PREFIX.get(value[:10])
+    if prefix is None:
+        if len(_ISO_PREFIX) > 500_000:
+            _ISO_PREFIX.clear()
+        prefix = _ISO_PREFIX[value[:10]] = f"{value[:4]}-{value[4:6]}-{value[6:8]}T{value[8:10]}:"
+    return prefix + _MM_SS_VN[value[10:]]
+
+
+def _scan_candidate(
+    s: Scan, raw: Any, key: tuple[int, str], source_id: int | None, now: Any, lookups: Lookups, st: Any
+) -> Candidate:
+    """What _candidate builds from a parsed Dossier, built from a scan (tests compare the stored results)."""
+    verdict = scan_verdict(s)
+    channel = s.channel
+    row = (
+        s.code,
+        source_id,
+        s.procedure_code,
+        lookups.procedures.get(s.procedure_code),
+        s.field_code[:40],
+        s.agency_code,
+        lookups.agencies.get(s.agency_code),
+        channel,
+        s.status,
+        st(s.version_at),
+        st(s.received),
+        st(s.due),
+        st(s.original_due),
+        st(s.finished),
+        st(s.returned),
+        len(s.supplements),
+        s.supplement_wait_s,
+        s.online_payment,
+        s.fee,
+        s.e_result,
+        s.digitised,
+        s.reused,
+        s.from_personal_store,
+        s.vneid,
+        s.population,
+        verdict,
+        key[0],
+        key[1],
+        raw,
+        now,
+    )
+    statuses = _STEP_STATUS
+    steps = [
+        (
+            seq,
+            officer[:150],
+            title[:150],
+            department[:200],
+            statuses[status] if status in statuses else _step_status(status),
+            st(started),
+            st(due),
+            st(at),
+        )
+        for seq, (officer, title, department, status, started, due, at) in enumerate(s.steps, start=1)
+    ]
+    received = s.received
+    tally = (
+        (s.agency_code, s.procedure_code, f"{received[:4]}-{received[4:6]}-01"),
+        _CHANNEL_BITS[channel]
+        + _VERDICT_BITS[s.status in ENDED, verdict]
+        + (
+            int(s.online_payment in (1, 2)),
+            int(s.fee > 0),
+            int(s.e_result),
+            int(s.digitised),
+            int(s.reused),
+            int(s.from_personal_store),
+            int(s.population),
+        ),
+    )
+    return Candidate(key, row, steps, tally)
+
+
+# Tally metrics as tuples to concatenate: (received, online, postal), then (finished, early, on time, late, not counted).
+_CHANNEL_BITS = {1: (1, 0, 0), 2: (1, 1, 0), 3: (1, 0, 1)}
+_VERDICT_BITS = {
+    (ended, verdict): (
+        int(ended),
+        int(verdict == "early"),
+        int(verdict == "on_time"),
+        int(verdict == "late"),
+        int(verdict == "not_counted"),
+    )
+    for ended in (False, True)
+    for verdict in ("early", "on_time", "late", "not_counted", "open")
+}
+# Step statuses as _step_status reads them, looked up rather than parsed.
+_STEP_STATUS = {f"{n:0{w}d}": n for w in (1, 2, 3) for n in range(10**w)}
 
 
 def _sqlite_dt(value: datetime | None) -> str | None:
@@ -490,7 +660,7 @@ def _candidate(
         )
         for seq, s in enumerate(d.steps, start=1)
     ]
-    month = d.received_at.astimezone(VN_TZ).date().replace(day=1)
+    month = d.received_at.astimezone(VN_TZ).strftime("%Y-%m-01")
     channel = int(d.channel)
     tally = (
         (d.agency_code, d.procedure_code, month),
@@ -515,9 +685,21 @@ def _candidate(
     return Candidate(key, row, steps, tally)
 
 
+def _values(placeholder: str) -> str:
+    # SQLite gets `raw` as UTF-8 bytes (no decoding, no re-encoding on the way) and stores it as text.
+    return ", ".join(
+        f"CAST({placeholder} AS TEXT)" if c == "raw" and placeholder == "?" else placeholder for c in COLUMNS
+    )
+
+
+def _insert_new_sql() -> str:
+    # SQLite, rows known to be new under the write lock: ids given, so no read-back of the ids.
+    return f"INSERT INTO {Dossier._meta.db_table} (id, {', '.join(COLUMNS)}) VALUES (?, {_values('?')})"  # noqa: S608 - table and column names only; values are bound
+
+
 def _upsert_sql(placeholder: str) -> str:
     table = Dossier._meta.db_table
-    values = ", ".join([placeholder] * len(COLUMNS))
+    values = _values(placeholder)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "code")
     return (
         f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({values}) "  # noqa: S608 - table and column names only; values are bound
@@ -539,7 +721,7 @@ def _raw_cursor() -> tuple[Any, str]:
 def _write(
     changed: list[Candidate],
     *,
-    existed: Mapping[str, tuple[int, str]],
+    existed: Mapping[str, tuple[int, str, int]],
     source: SourceSystem | None,
     now: datetime,
     lookups: Lookups,
@@ -554,7 +736,7 @@ def _write(
             _with_events(c, events.get(c.row[0]), source=source, now=now, lookups=lookups, dt=dt)
             for c in changed
         ]
-    deltas: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
+    deltas: dict[TallyKey, list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     replaced = [c for c in codes if c in existed]
     if replaced:
         for tally_key, values in _stored_contributions(replaced):
@@ -570,8 +752,19 @@ def _write(
         if connection.vendor == "postgresql":
             ids = _upsert_by_copy(cursor, [c.row for c in changed])
         else:
-            cursor.executemany(_upsert_sql(mark), [c.row for c in changed])
-            ids = _ids(cursor, mark, codes)
+            ids = {code: existed[code][2] for code in replaced}
+            new = [c.row for c in changed if c.row[0] not in existed]
+            if new:
+                # Writers take turns (IMMEDIATE transactions), and the stored keys were read under the same
+                # lock: these codes are not in the table, and ids past the AUTOINCREMENT counter are free.
+                table = Dossier._meta.db_table
+                sql = f"SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), COALESCE((SELECT max(id) FROM {table}), 0))"  # noqa: S608 - table name only
+                cursor.execute(sql, [table])
+                first = cursor.fetchone()[0] + 1
+                cursor.executemany(_insert_new_sql(), [(first + i, *row) for i, row in enumerate(new)])
+                ids.update((row[0], first + i) for i, row in enumerate(new))
+            if replaced:
+                cursor.executemany(_upsert_sql(mark), [c.row for c in changed if c.row[0] in existed])
         step_table = DossierStep._meta.db_table
         for chunk in _chunks([ids[c] for c in replaced if c in ids]):
             cursor.execute(
@@ -635,19 +828,7 @@ def _with_events(
     return rebuilt
 
 
-def _ids(cursor: Any, mark: str, codes: Sequence[str]) -> dict[str, int]:
-    table = Dossier._meta.db_table
-    out: dict[str, int] = {}
-    for chunk in _chunks(codes):
-        cursor.execute(
-            f"SELECT code, id FROM {table} WHERE code IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - names only; values are bound
-            list(chunk),
-        )
-        out.update(cursor.fetchall())
-    return out
-
-
-def _stored_contributions(codes: Sequence[str]) -> list[tuple[tuple[str, str, date], tuple[int, ...]]]:
+def _stored_contributions(codes: Sequence[str]) -> list[tuple[TallyKey, tuple[int, ...]]]:
     # What the stored rows count for now, rebuilt from their documents and events so tallies never drift.
     events = _events_for(codes)
     out = []
@@ -664,8 +845,8 @@ def _stored_contributions(codes: Sequence[str]) -> list[tuple[tuple[str, str, da
 
 
 def _add(
-    deltas: dict[tuple[str, str, date], list[int]],
-    key: tuple[str, str, date],
+    deltas: dict[TallyKey, list[int]],
+    key: TallyKey,
     values: tuple[int, ...],
     *,
     sign: int = 1,
@@ -675,7 +856,7 @@ def _add(
         bucket[i] += sign * v
 
 
-def _apply_tally(cursor: Any, mark: str, deltas: Mapping[tuple[str, str, date], list[int]]) -> None:
+def _apply_tally(cursor: Any, mark: str, deltas: Mapping[TallyKey, list[int]]) -> None:
     rows = [(*k, *v) for k, v in deltas.items() if any(v)]
     if not rows:
         return
@@ -693,11 +874,6 @@ def _apply_tally(cursor: Any, mark: str, deltas: Mapping[tuple[str, str, date], 
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM tally_staging {conflict}")  # noqa: S608 - names only
         return
-    rows = [
-        (agency, procedure, month.isoformat(), *v)
-        for (agency, procedure, month), v in deltas.items()
-        if any(v)
-    ]
     values = ", ".join([mark] * (3 + len(TALLY_METRICS)))
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values}) {conflict}", rows)  # noqa: S608 - names only
 
@@ -820,7 +996,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
     if not stored:
         return
     events = _events_for([c for c, _ in stored])
-    deltas: dict[tuple[str, str, date], list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
+    deltas: dict[TallyKey, list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     updates = []
     dt = _sqlite_dt if connection.vendor == "sqlite" else _identity
     lookups = Lookups({}, {})

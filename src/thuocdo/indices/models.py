@@ -158,11 +158,8 @@ class DossierFact(models.Model):
         return self.code
 
 
-class _Cell(models.Model):
-    agency_code = models.CharField(max_length=60)
-    procedure_code = models.CharField(max_length=40)
-    field_code = models.CharField(max_length=40, blank=True)
-    # One column per name in indices.facts.METRICS (checked by a test).
+class _Metrics(models.Model):
+    # One column per name in indices.facts.METRICS.
     r_n = models.IntegerField(default=0)
     r_online = models.IntegerField(default=0)
     r_ok33 = models.IntegerField(default=0)
@@ -178,6 +175,15 @@ class _Cell(models.Model):
     s_within = models.IntegerField(default=0)
     s_late = models.IntegerField(default=0)
     s_flagged = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class _Cell(_Metrics):
+    agency_code = models.CharField(max_length=60)
+    procedure_code = models.CharField(max_length=40)
+    field_code = models.CharField(max_length=40, blank=True)
 
     class Meta:
         abstract = True
@@ -215,6 +221,41 @@ class CellMonth(_Cell):
 
     def __str__(self) -> str:
         return f"{self.agency_code} {self.procedure_code} {self.month:%Y-%m}"
+
+
+class CellAgencyMonth(_Metrics):
+    """The month cells summed over procedures: what a level's total reads (12 rows per agency a year)."""
+
+    agency_code = models.CharField(max_length=60)
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency_code", "month"], name="index_cell_agency_month_key")
+        ]
+        indexes = [models.Index(fields=["month", "agency_code"], name="index_cell_agency_month_m")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.month:%Y-%m}"
+
+
+class CellProcedureMonth(_Metrics):
+    """The month cells summed over agencies: which procedures had online/fee/paid dossiers nationally."""
+
+    procedure_code = models.CharField(max_length=40)
+    field_code = models.CharField(max_length=40, blank=True)
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure_code", "field_code", "month"], name="index_cell_procedure_month_key"
+            )
+        ]
+        indexes = [models.Index(fields=["month"], name="index_cell_procedure_month_m")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_code} {self.month:%Y-%m}"
 
 
 class SyncState(models.Model):

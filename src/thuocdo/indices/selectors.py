@@ -37,7 +37,15 @@ from thuocdo.indices.facts import (
     vn_day,
     vn_midnight,
 )
-from thuocdo.indices.models import CellDay, CellMonth, DossierFact, ReportedFigure, RuleSet
+from thuocdo.indices.models import (
+    CellAgencyMonth,
+    CellDay,
+    CellMonth,
+    CellProcedureMonth,
+    DossierFact,
+    ReportedFigure,
+    RuleSet,
+)
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "rulesets"
 DOSSIER_INDICATORS = ("2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "4.5b", "5.4")
@@ -269,20 +277,35 @@ def _cell_sums(
     if stop <= first:
         return sums, per_proc
     ranges, months = _month_split(first, stop)
-    parts: list[QuerySet[Any]] = []
+    # (where the sums come from, where the per-procedure flags come from)
+    parts: list[tuple[QuerySet[Any], QuerySet[Any]]] = []
     if months:
-        parts.append(_filter(CellMonth.objects.filter(month__in=months), scope))
+        cells = _filter(CellMonth.objects.filter(month__in=months), scope)
+        by_procedure = scope.procedure_code or scope.field_code
+        # Whole months of a level read the rollups: 12 rows per agency a year instead of one per procedure.
+        totals = cells if by_procedure else CellAgencyMonth.objects.filter(month__in=months)
+        if not by_procedure and scope.agency_codes is not None:
+            totals = totals.filter(agency_code__in=scope.agency_codes)
+        flags = cells
+        if scope.agency_codes is None:
+            flags = CellProcedureMonth.objects.filter(month__in=months)
+            if scope.procedure_code:
+                flags = flags.filter(procedure_code=scope.procedure_code)
+            if scope.field_code:
+                flags = flags.filter(field_code=scope.field_code)
+        parts.append((totals, flags))
     if ranges:
         q = Q()
         for a, b in ranges:
             q |= Q(day__gte=a, day__lt=b)
-        parts.append(_filter(CellDay.objects.filter(q), scope))
-    for qs in parts:
-        got = qs.aggregate(**_SUMS)
+        days = _filter(CellDay.objects.filter(q), scope)
+        parts.append((days, days))
+    for totals, flags in parts:
+        got = totals.aggregate(**_SUMS)
         for m in METRICS:
             sums[m] += got[m] or 0
         per_proc.extend(
-            qs.filter(r_n__gt=0)
+            flags.filter(r_n__gt=0)
             .values("procedure_code")
             .annotate(o=Sum("r_online"), f=Sum("r_fee"), p=Sum("r_paid"), pp=Sum("r_pop"))
             .values_list("procedure_code", "o", "f", "p", "pp")

@@ -24,7 +24,16 @@ from thuocdo.core.dossier import DossierError, Status, parse_document
 from thuocdo.core.rulesets import Parameters
 from thuocdo.indices import selectors
 from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of
-from thuocdo.indices.models import CellDay, CellMonth, DossierFact, ReportedFigure, RuleSet, SyncState
+from thuocdo.indices.models import (
+    CellAgencyMonth,
+    CellDay,
+    CellMonth,
+    CellProcedureMonth,
+    DossierFact,
+    ReportedFigure,
+    RuleSet,
+    SyncState,
+)
 
 # A batch written with a slightly older `now` may commit after a newer one; looking back this far catches it.
 LOOKBACK = timedelta(seconds=10)
@@ -164,8 +173,21 @@ def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[
     for chunk in _chunks(sorted(set(codes))):
         DossierFact.objects.filter(code__in=chunk).delete()
     _insert_facts(new, sources)
-    _add_cells(CellDay, "day", day)
-    _add_cells(CellMonth, "month", month)
+    by_agency: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(METRICS))
+    by_procedure: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(METRICS))
+    for (a, p, fc, m), counts in month.items():
+        rollups: tuple[tuple[dict[tuple[Any, ...], list[int]], tuple[Any, ...]], ...] = (
+            (by_agency, (a, m)),
+            (by_procedure, (p, fc, m)),
+        )
+        for rollup, key in rollups:
+            total = rollup[key]
+            for i, v in enumerate(counts):
+                total[i] += v
+    _add_cells(CellDay, ("agency_code", "procedure_code", "field_code", "day"), day)
+    _add_cells(CellMonth, ("agency_code", "procedure_code", "field_code", "month"), month)
+    _add_cells(CellAgencyMonth, ("agency_code", "month"), by_agency)
+    _add_cells(CellProcedureMonth, ("procedure_code", "field_code", "month"), by_procedure)
 
 
 def _insert_facts(new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
@@ -199,20 +221,22 @@ def _insert_facts(new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
         cursor.close()
 
 
-def _add_cells(model: Any, when: str, deltas: Mapping[tuple[str, str, str, date], list[int]]) -> None:
+def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...], list[int]]) -> None:
     sqlite = connection.vendor == "sqlite"
     rows: list[tuple[Any, ...]] = [
-        (a, p, f, d.isoformat() if sqlite else d, *v) for (a, p, f, d), v in deltas.items() if any(v)
+        (*(k.isoformat() if sqlite and isinstance(k, date) else k for k in key), *v)
+        for key, v in deltas.items()
+        if any(v)
     ]
     if not rows:
         return
     table = model._meta.db_table
-    names = ("agency_code", "procedure_code", "field_code", when, *METRICS)
+    names = (*keys, *METRICS)
     sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in METRICS)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
-            f"ON CONFLICT (agency_code, procedure_code, field_code, {when}) DO UPDATE SET {sets}",
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
             rows,
         )
 
@@ -220,8 +244,8 @@ def _add_cells(model: Any, when: str, deltas: Mapping[tuple[str, str, str, date]
 def rebuild_facts(*, now: datetime) -> SyncReport:
     """Derive every fact again (after a catalogue or rule-set parameter change) and rebuild the cells."""
     DossierFact.objects.all().delete()
-    CellDay.objects.all().delete()
-    CellMonth.objects.all().delete()
+    for model in (CellDay, CellMonth, CellAgencyMonth, CellProcedureMonth):
+        model.objects.all().delete()
     SyncState.objects.filter(name="facts").delete()
     return sync_facts(full=True, now=now)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
@@ -22,9 +23,12 @@ class FigureOut(Schema):
     unit_structure: str | None = Field(None, description="2025 (two tiers) or legacy (before the merger)")
     agency_code: str | None = None
     agency_name: str | None = None
+    block_code: str | None = Field(None, description="comparison block (khối) for results of a whole block")
     year: int
     period: str = Field("", description="empty = whole year; Q1–Q4; M01–M12")
-    value: Decimal
+    value: Decimal | None = Field(
+        None, description="null: withheld, fewer answers than the anonymity threshold"
+    )
     ci_low: Decimal | None = None
     ci_high: Decimal | None = None
     n: int | None = Field(None, description="survey answers behind the value")
@@ -34,7 +38,7 @@ class FigureOut(Schema):
     )
     estimate_note: str = ""
     is_demo: bool = False
-    components: dict[str, float] = {}
+    components: dict[str, Any] = {}
     source: str = ""
 
     @staticmethod
@@ -58,8 +62,24 @@ class FigureOut(Schema):
         return obj.agency.name if obj.agency else None
 
     @staticmethod
+    def resolve_block_code(obj: PublishedFigure) -> str | None:
+        return obj.block.code if obj.block else None
+
+    @staticmethod
     def resolve_enough_answers(obj: PublishedFigure) -> bool:
-        return ranking.eligible(obj.n, selectors.min_answers())
+        return obj.value is not None and ranking.eligible(obj.n, selectors.min_answers())
+
+    @staticmethod
+    def resolve_value(obj: PublishedFigure) -> Decimal | None:
+        return obj.value if FigureOut.resolve_enough_answers(obj) else None
+
+    @staticmethod
+    def resolve_ci_low(obj: PublishedFigure) -> Decimal | None:
+        return obj.ci_low if FigureOut.resolve_enough_answers(obj) else None
+
+    @staticmethod
+    def resolve_ci_high(obj: PublishedFigure) -> Decimal | None:
+        return obj.ci_high if FigureOut.resolve_enough_answers(obj) else None
 
 
 class TargetOut(Schema):

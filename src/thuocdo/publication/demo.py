@@ -7,8 +7,10 @@ All values are DEMO DATA (marked is_demo and labelled «Minh họa» on the page
   history is a back-cast estimate, as it would be with real data;
 - 2024 values for the 63 former provinces average 83,94% with Hải Phòng first at 90,59% and the published
   top five and bottom five in their places (SIPAS 2024); the 34 provinces' values are derived by the import;
-- 2025 values for the demo province, its communes and its agencies, some with too few answers to rank.
-Everything goes through the same CSV import an operator would use.
+- 2025 values for the demo province, its communes and its agencies, some with too few answers to rank —
+  unless the surveys demo left a closed campaign: then its responses are published as real design-based
+  estimates (with intervals, small cells withheld) and those are the units' latest figures.
+Everything goes through the same CSV import and publishing services an operator would use.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from thuocdo.publication import services
+from thuocdo.surveys.models import Campaign
 from thuocdo.units.models import AdminUnit, Agency
 from thuocdo.units.sources import COMMUNE, CURRENT, LEGACY, PROVINCE
 
@@ -136,16 +141,20 @@ def build(ctx: Any) -> None:
     recent: list[dict[str, Any]] = [
         _row(province.code, 2025, 87.36, int(3200 * max(ctx.scale, 0.1)), rng, weight=False)
     ]
-    for commune in AdminUnit.objects.filter(structure=CURRENT, level=COMMUNE, parent=province).order_by(
-        "code"
-    ):
+    campaign = Campaign.objects.filter(slug="sipas-demo", status=Campaign.Status.CLOSED).first()
+    communes = AdminUnit.objects.filter(structure=CURRENT, level=COMMUNE, parent=province).order_by("code")
+    agencies = Agency.objects.filter(
+        admin_unit=province, kind__in=["department", "vertical", "service_centre"]
+    )
+    if campaign is not None:
+        # Real estimates from the demo campaign stand for the units; invented unit values would crowd them out.
+        communes, agencies = communes.none(), agencies.none()
+    for commune in communes:
         n = rng.choice([0, 2, 3, 4]) if rng.random() < 0.08 else rng.randint(12, 90)
         if n:
             value = min(99.0, max(62.0, rng.gauss(86.5, 4.5)))
             recent.append(_row(commune.code, 2025, value, n, rng, weight=False))
-    for agency in Agency.objects.filter(
-        admin_unit=province, kind__in=["department", "vertical", "service_centre"]
-    ):
+    for agency in agencies:
         value = min(98.0, max(70.0, rng.gauss(87.0, 3.5)))
         row = _row("", 2025, value, rng.randint(25, 320), rng, weight=False)
         row.pop("unit_code")
@@ -158,6 +167,11 @@ def build(ctx: Any) -> None:
         source=_csv(recent), name="SIPAS 2025 (minh họa).csv", actor="demo", is_demo=True
     )
     ctx.say(f"  {report.summary()}")
+    if campaign is not None:
+        published = services.publish_campaign_results(
+            campaign=campaign, actor="demo", now=timezone.now(), is_demo=True
+        )
+        ctx.say(f"  {published.summary()}")
     snapshot = services.take_snapshot(on=ctx.today, actor="demo")
     ctx.say(f"  ảnh chụp xếp hạng: {snapshot.snapshots} bảng, {snapshot.rows} dòng")
 

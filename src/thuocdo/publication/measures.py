@@ -1,6 +1,6 @@
 """The measures the portal publishes: codes, Vietnamese names, and which ones come from samples.
 
-A measure code is a base ("sipas") or a base with a component ("sipas_factor:tiep_can"); imports accept
+A measure code is a base ("sipas") or a base with a component ("sipas_factor:tiep_can", "sipas_criterion:A1"); imports accept
 only these bases, so a typo in a file is an error rather than a new, empty series.
 """
 
@@ -24,12 +24,14 @@ BASES = {
     "sipas": Measure("sipas", _("Chỉ số hài lòng về sự phục vụ hành chính (SIPAS)"), True),
     "sipas_factor": Measure("sipas_factor", _("Chỉ số thành phần SIPAS"), True),
     "sipas_aspect": Measure("sipas_aspect", _("Khía cạnh SIPAS"), True),
+    "sipas_criterion": Measure("sipas_criterion", _("Tiêu chí SIPAS"), True),
     "par_index": Measure("par_index", _("Chỉ số cải cách hành chính (PAR Index)"), False),
     "index766": Measure("index766", _("Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766)"), False),
     "index766_group": Measure("index766_group", _("Nhóm chỉ số Quyết định 766"), False),
 }
-QUALIFIED = {"sipas_factor", "sipas_aspect", "index766_group"}
-_CODE = re.compile(r"^([a-z0-9_]+)(?::([a-z0-9_.-]+))?$")
+QUALIFIED = {"sipas_factor", "sipas_aspect", "sipas_criterion", "index766_group"}
+# Component codes keep the instrument's case (criterion "A1", factor "A").
+_CODE = re.compile(r"^([a-z0-9_]+)(?::([A-Za-z0-9_.-]+))?$")
 
 
 def parse(code: str) -> tuple[Measure, str] | None:

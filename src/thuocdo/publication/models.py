@@ -29,13 +29,23 @@ class PublishedFigure(models.Model):
         related_name="published_figures",
         verbose_name=_("cơ quan"),
     )
+    # A comparison block (khối) as a whole: survey results are also published per block of agencies.
+    block = models.ForeignKey(
+        "units.ComparisonBlock",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_figures",
+        verbose_name=_("khối"),
+    )
     measure = models.CharField(
         _("chỉ số"), max_length=80, help_text=_("sipas, par_index, index766, sipas_factor:<mã>, …")
     )
     year = models.PositiveSmallIntegerField(_("năm"))
     # "" is the whole year; otherwise "Q1".."Q4" or "M01".."M12".
     period = models.CharField(_("kỳ"), max_length=8, blank=True, default="")
-    value = models.DecimalField(_("giá trị"), max_digits=7, decimal_places=3)
+    # Null when the cell is suppressed (too few answers, or complementary suppression); components say why.
+    value = models.DecimalField(_("giá trị"), max_digits=7, decimal_places=3, null=True, blank=True)
     components = models.JSONField(_("chỉ số thành phần"), default=dict, blank=True)
     ci_low = models.DecimalField(
         _("cận dưới khoảng tin cậy"), max_digits=7, decimal_places=3, null=True, blank=True
@@ -51,15 +61,25 @@ class PublishedFigure(models.Model):
     is_demo = models.BooleanField(_("dữ liệu minh họa"), default=False)
     source = models.CharField(_("nguồn"), max_length=500, blank=True)
     imported_at = models.DateTimeField(_("nhập lúc"))
+    # The survey campaign a computed figure comes from; publishing the campaign again replaces exactly these.
+    campaign = models.ForeignKey(
+        "surveys.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_figures",
+        verbose_name=_("đợt khảo sát"),
+    )
 
     class Meta:
         verbose_name = _("số liệu công bố")
         verbose_name_plural = _("số liệu công bố")
         constraints = [
             models.CheckConstraint(
-                condition=Q(unit__isnull=False, agency__isnull=True)
-                | Q(unit__isnull=True, agency__isnull=False),
-                name="figure_unit_xor_agency",
+                condition=Q(unit__isnull=False, agency__isnull=True, block__isnull=True)
+                | Q(unit__isnull=True, agency__isnull=False, block__isnull=True)
+                | Q(unit__isnull=True, agency__isnull=True, block__isnull=False),
+                name="figure_one_subject",
             ),
             models.UniqueConstraint(
                 fields=["unit", "measure", "year", "period"],
@@ -71,6 +91,11 @@ class PublishedFigure(models.Model):
                 condition=Q(unit__isnull=True),
                 name="figure_unique_per_agency",
             ),
+            models.UniqueConstraint(
+                fields=["block", "measure", "year", "period"],
+                condition=Q(unit__isnull=True, agency__isnull=True),
+                name="figure_unique_per_block",
+            ),
         ]
         indexes = [
             models.Index(fields=["measure", "year", "period"], name="figure_measure_year"),
@@ -81,8 +106,13 @@ class PublishedFigure(models.Model):
         ordering = ["measure", "year", "period"]
 
     def __str__(self) -> str:
-        who = self.unit or self.agency
+        who = self.unit or self.agency or self.block
         return f"{self.measure} {who} {self.year}{self.period}: {self.value}"
+
+    @property
+    def is_suppressed(self) -> bool:
+        """True when the value is withheld (fewer than k answers, or to protect such a cell)."""
+        return self.value is None
 
 
 class Target(models.Model):

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import F
 
-from thuocdo.publication import measures
+from thuocdo.publication import measures, ranking, selectors
 from thuocdo.publication.models import PublishedFigure, SnapshotRow, Target
 from thuocdo.shared.tabular import write_table
 
@@ -47,10 +47,13 @@ class Dataset:
 
 
 def _figures() -> Iterator[tuple[Any, ...]]:
-    figures = PublishedFigure.objects.select_related("unit", "agency").order_by(
-        "measure", "year", "period", "unit__code", "agency__code"
+    figures = PublishedFigure.objects.select_related("unit", "agency", "block").order_by(
+        "measure", "year", "period", "unit__code", "agency__code", "block__code"
     )
+    k = selectors.min_answers()
     for f in figures.iterator(chunk_size=2000):
+        # Below the anonymity threshold only the count is public, whatever the source of the figure.
+        shown = f.value is not None and ranking.eligible(f.n, k)
         yield (
             f.measure,
             measures.label(f.measure),
@@ -62,15 +65,17 @@ def _figures() -> Iterator[tuple[Any, ...]]:
             f.agency.name if f.agency else None,
             f.year,
             f.period,
-            f.value,
-            f.ci_low,
-            f.ci_high,
+            f.value if shown else None,
+            f.ci_low if shown else None,
+            f.ci_high if shown else None,
             f.n,
             f.is_estimate,
             f.estimate_note,
             f.is_demo,
             f.source,
             json.dumps(f.components, ensure_ascii=False, sort_keys=True),
+            f.block.code if f.block else None,
+            f.block.name if f.block else None,
         )
 
 
@@ -153,8 +158,8 @@ DATASETS = (
             Column(
                 "value",
                 "decimal",
-                "Giá trị (%, hoặc điểm trên thang 100)",
-                "Value (percent, or points out of 100)",
+                "Giá trị (%, hoặc điểm trên thang 100); trống khi số phiếu dưới ngưỡng ẩn danh",
+                "Value (percent, or points out of 100); empty when the answers are below the anonymity threshold",
             ),
             Column(
                 "ci_low",
@@ -188,9 +193,13 @@ DATASETS = (
             Column(
                 "components",
                 "json",
-                "Chỉ số thành phần (JSON: tên → giá trị)",
-                "Component indices (JSON: name → value)",
+                "Chỉ số thành phần (JSON: tên → giá trị); với kết quả khảo sát: label (tên), se (sai số chuẩn), "
+                "campaign (đợt), suppressed (lý do không công bố)",
+                "Component indices (JSON: name → value); for survey results: label, se (standard error), "
+                "campaign, suppressed (why the value is withheld)",
             ),
+            Column("block_code", "string", "Mã khối cơ quan (kết quả theo khối)", "Comparison block code"),
+            Column("block_name", "string", "Tên khối cơ quan", "Comparison block name"),
         ),
         _figures,
     ),

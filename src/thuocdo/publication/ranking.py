@@ -13,14 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 @dataclass(frozen=True)
 class Entry:
     key: str
-    value: Decimal
+    value: Decimal | None  # None: withheld (too few answers), never ranked
     n: int | None = None  # answers behind a survey figure; None for figures not based on a sample
 
 
 @dataclass(frozen=True)
 class Ranked:
     key: str
-    value: Decimal
+    value: Decimal | None
     n: int | None
     rank: int | None  # None: too few answers to be ranked
     previous_rank: int | None = None
@@ -41,8 +41,11 @@ def eligible(n: int | None, min_n: int) -> bool:
 def rank(entries: Sequence[Entry], *, min_n: int, previous: Mapping[str, int] | None = None) -> list[Ranked]:
     """Standard competition ranking ("1224"), highest value first; small samples listed last, unranked."""
     previous = previous or {}
-    ranked = sorted((e for e in entries if eligible(e.n, min_n)), key=lambda e: (-e.value, e.key))
-    others = sorted((e for e in entries if not eligible(e.n, min_n)), key=lambda e: e.key)
+    ranked = sorted(
+        (e for e in entries if e.value is not None and eligible(e.n, min_n)),
+        key=lambda e: (-(e.value or 0), e.key),
+    )
+    others = sorted((e for e in entries if e.value is None or not eligible(e.n, min_n)), key=lambda e: e.key)
     result: list[Ranked] = []
     last_value: Decimal | None = None
     last_rank = 0

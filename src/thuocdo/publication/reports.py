@@ -501,12 +501,32 @@ def _pct(value: Decimal | float | None, decimals: int = 2) -> str:
     return "—" if value is None else f"{vn(value, decimals)}%"
 
 
+def _interval_text(p: selectors.Point) -> str:
+    if not p.enough_answers or p.ci_low is None or p.ci_high is None:
+        return "—"
+    return f"{vn(p.ci_low)}–{vn(p.ci_high)}"
+
+
+def _components_table(caption: str, rows: Sequence[tuple[str, str, selectors.Point]]) -> Table:
+    """Factors and their criteria with interval and n; withheld cells say so and show no figure."""
+    out: list[tuple[Cell, ...]] = []
+    for level, code, p in rows:
+        name = f"{code}. {p.label}" if p.label else code
+        if level == "criterion":
+            name = f"   {name}"
+        note = ""
+        if not p.enough_answers:
+            note = "Ẩn để bảo vệ ô nhỏ" if p.suppressed == "complementary" else "Chưa đủ số phiếu"
+        out.append((name, p.value if p.enough_answers else None, _interval_text(p), p.n, note))
+    return Table(
+        caption, ("Yếu tố / tiêu chí", "Chỉ số (%)", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"), tuple(out)
+    )
+
+
 def _points_table(caption: str, points: Sequence[selectors.Point], *, first: str) -> Table:
     rows = []
     for p in points:
-        interval = (
-            f"{vn(p.ci_low)}–{vn(p.ci_high)}" if p.ci_low is not None and p.ci_high is not None else "—"
-        )
+        interval = _interval_text(p)
         note = []
         if not p.enough_answers:
             note.append("Chưa đủ số phiếu")
@@ -514,7 +534,8 @@ def _points_table(caption: str, points: Sequence[selectors.Point], *, first: str
             note.append("Ước tính")
         if p.is_demo:
             note.append("Minh họa")
-        rows.append((p.rank if p.rank is not None else "—", p.name, p.value, interval, p.n, "; ".join(note)))
+        value = p.value if p.enough_answers else None
+        rows.append((p.rank if p.rank is not None else "—", p.name, value, interval, p.n, "; ".join(note)))
     return Table(
         caption, ("Hạng", first, "Chỉ số (%)", "Khoảng tin cậy 95%", "Số phiếu", "Ghi chú"), tuple(rows)
     )
@@ -548,15 +569,15 @@ def satisfaction_report(
             else ""
         )
         summary.append(
-            f"Năm {year}, {in_text} của {unit.name} đạt {_pct(current.value)}{margin}{sample}.{estimate}"
+            f"Năm {year}, {in_text} của {unit.name} đạt {_pct(current.number)}{margin}{sample}.{estimate}"
         )
         if previous is not None:
-            delta = current.value - previous.value
+            delta = current.number - previous.number
             trend = "tăng" if delta > 0 else ("giảm" if delta < 0 else "không đổi so với")
             amount = f" {vn(abs(delta))} điểm phần trăm so với" if delta else ""
-            summary.append(f"Kết quả {trend}{amount} năm {previous.year} ({_pct(previous.value)}).")
+            summary.append(f"Kết quả {trend}{amount} năm {previous.year} ({_pct(previous.number)}).")
         for target in targets:
-            gap = current.value - target.threshold
+            gap = current.number - target.threshold
             if gap >= 0:
                 status = f"đã đạt mục tiêu «{target.label}» (vượt {vn(gap)} điểm phần trăm)"
             else:
@@ -566,26 +587,28 @@ def satisfaction_report(
             )
     first = history[0]
     if len(history) > 1:
-        dips = [b.year for a, b in itertools.pairwise(history) if b.value < a.value]
+        dips = [b.year for a, b in itertools.pairwise(history) if b.number < a.number]
         dip_text = (
             f"; chỉ số giảm so với năm trước ở năm {', '.join(map(str, dips))}"
             if dips
             else "; chỉ số tăng qua từng năm"
         )
         summary.append(
-            f"Từ năm {first.year} ({_pct(first.value)}) đến năm {history[-1].year} ({_pct(history[-1].value)}), "
-            f"chỉ số thay đổi {vn(history[-1].value - first.value)} điểm phần trăm{dip_text}."
+            f"Từ năm {first.year} ({_pct(first.number)}) đến năm {history[-1].year} ({_pct(history[-1].number)}), "
+            f"chỉ số thay đổi {vn(history[-1].number - first.number)} điểm phần trăm{dip_text}."
         )
 
     trend_rows: list[tuple[Cell, ...]] = []
     for i, p in enumerate(history):
-        change = p.value - history[i - 1].value if i else None
+        change = p.number - history[i - 1].number if i else None
         due = [t for t in targets if t.target_year == p.year]
         goal = f"≥ {vn(due[0].threshold, 0)}%" if due else "—"
         remark = "Ước tính sau sáp nhập" if p.is_estimate else ""
         if p.is_demo:
             remark = "; ".join(filter(None, [remark, "Minh họa"]))
-        trend_rows.append((str(p.year), p.value, change, p.n, goal, remark))
+        if p.campaign:
+            remark = "; ".join(filter(None, [remark, "Ước lượng từ khảo sát"]))
+        trend_rows.append((str(p.year), p.number, _interval_text(p), change, p.n, goal, remark))
     band = tuple(
         (p.year, float(p.ci_low), float(p.ci_high))
         for p in history
@@ -594,7 +617,7 @@ def satisfaction_report(
     series = [
         Series(
             unit.short_name or unit.name,
-            tuple((p.year, float(p.value)) for p in history),
+            tuple((p.year, float(p.number)) for p in history),
             tuple(p.year for p in history if p.is_estimate),
             band,
         )
@@ -604,7 +627,7 @@ def satisfaction_report(
             series.append(
                 Series(
                     f"{predecessor.name} (cũ)",
-                    tuple((p.year, float(p.value)) for p in points if p.year <= year),
+                    tuple((p.year, float(p.number)) for p in points if p.year <= year),
                 )
             )
     chart = LineChart(
@@ -627,12 +650,33 @@ def satisfaction_report(
             (
                 Table(
                     "Bảng 1. Kết quả qua các năm",
-                    ("Năm", "Chỉ số (%)", "Thay đổi (điểm %)", "Số phiếu", "Mục tiêu", "Ghi chú"),
+                    (
+                        "Năm",
+                        "Chỉ số (%)",
+                        "Khoảng tin cậy 95%",
+                        "Thay đổi (điểm %)",
+                        "Số phiếu",
+                        "Mục tiêu",
+                        "Ghi chú",
+                    ),
                     tuple(trend_rows),
                 ),
             ),
         ),
     ]
+    components = selectors.survey_components(unit=unit, year=year) if current is not None else []
+    if components:
+        sections.append(
+            Section(
+                "KẾT QUẢ THEO YẾU TỐ VÀ TIÊU CHÍ",
+                (
+                    f"Bảng dưới đây trình bày chỉ số của từng yếu tố và tiêu chí năm {year}, kèm khoảng tin cậy 95% "
+                    "và số phiếu trả lời. Tiêu chí có khoảng tin cậy chồng lên nhau thì chưa đủ căn cứ để xếp hơn kém.",
+                ),
+                None,
+                (_components_table(f"Bảng. Chỉ số theo yếu tố và tiêu chí năm {year}", components),),
+            )
+        )
     if progress:
         progress("bảng theo đơn vị")
     unit_tables = []
@@ -687,6 +731,17 @@ def satisfaction_report(
     notes: list[str] = [
         "Chỉ số là tỷ lệ phần trăm người trả lời «Hài lòng» hoặc «Rất hài lòng»; khoảng tin cậy 95% thể hiện sai số do chọn mẫu.",
     ]
+    if current is not None and current.campaign:
+        notes.append(
+            f"Phương pháp (năm {year}): ước lượng theo thiết kế mẫu của đợt khảo sát — tỷ lệ có trọng số theo tầng "
+            "(trọng số = quy mô tầng / số phiếu của tầng), sai số chuẩn theo phương pháp tuyến tính hóa Taylor có "
+            "hiệu chỉnh tổng thể hữu hạn, khoảng tin cậy 95% theo phân phối t; chỉ số yếu tố là trung bình các tiêu chí, "
+            "chỉ số chung là trung bình các yếu tố."
+        )
+        notes.append(
+            f"Quy tắc ẩn ô nhỏ: ô có dưới {min_n} phiếu không công bố giá trị và không xếp hạng; một số ô khác cũng "
+            "được ẩn (ẩn bổ sung) để không thể suy ra ô nhỏ bằng phép trừ từ chỉ số yếu tố."
+        )
     if any(p.is_estimate for p in history):
         notes.append(
             "Các năm trước khi sáp nhập đơn vị hành chính (01/07/2025) được ước tính bằng bình quân kết quả của các đơn vị cũ; "
@@ -697,6 +752,7 @@ def satisfaction_report(
     sources = sorted({p.source for p in history if p.source})
     if sources:
         notes.append("Nguồn: " + "; ".join(sources[:5]) + ".")
+    sections = _numbered(sections)
     province = unit if unit.level == "province" else (unit.parent or unit)
     return Report(
         issuer=f"Ủy ban nhân dân {province.name.replace('Tỉnh', 'tỉnh').replace('Thành phố', 'thành phố')}",
@@ -717,3 +773,25 @@ def satisfaction_report(
             "Lưu: VT",
         ),
     )
+
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
+
+
+def _numbered(sections: list[Section]) -> list[Section]:
+    """Headings numbered I, II, III… and tables Bảng 1, 2, 3… in order, whichever optional parts are present."""
+    from dataclasses import replace
+
+    out = []
+    count = 0
+    for i, section in enumerate(sections):
+        title = section.heading.split(". ", 1)[1] if ". " in section.heading[:6] else section.heading
+        tables = []
+        for table in section.tables:
+            caption = table.caption
+            if caption.startswith("Bảng"):
+                count += 1
+                caption = f"Bảng {count}. {caption.split('. ', 1)[1] if '. ' in caption else caption}"
+            tables.append(replace(table, caption=caption))
+        out.append(replace(section, heading=f"{_ROMAN[i]}. {title}", tables=tuple(tables)))
+    return out

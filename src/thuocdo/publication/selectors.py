@@ -23,7 +23,7 @@ RANKED_MEASURES = ("sipas", "index766", "par_index")
 
 def min_answers() -> int:
     """Figures resting on fewer answers than this are shown but not ranked (the anonymity threshold)."""
-    return int(settings.THUOCDO["ANONYMITY_MIN_CELL"])
+    return int(str(settings.THUOCDO["ANONYMITY_MIN_CELL"]))
 
 
 def unit_for_year(code: str, *, level: str, year: int, structure: str | None = None) -> AdminUnit | None:
@@ -87,7 +87,7 @@ class Point:
     code: str
     name: str
     year: int
-    value: Decimal
+    value: Decimal | None  # None: withheld (fewer answers than the anonymity threshold)
     ci_low: Decimal | None
     ci_high: Decimal | None
     n: int | None
@@ -100,9 +100,20 @@ class Point:
     unit_structure: str = CURRENT
     rank: int | None = None
 
+    label: str = ""  # the component's title for survey figures (factor or criterion name)
+    campaign: str = ""  # slug of the survey campaign a computed figure comes from
+    suppressed: str = ""  # why a survey figure is withheld ("small", "complementary")
+
     @property
     def enough_answers(self) -> bool:
-        return ranking.eligible(self.n, min_answers())
+        return self.value is not None and ranking.eligible(self.n, min_answers())
+
+    @property
+    def number(self) -> Decimal:
+        """The value of a figure that is shown (trends and ranked rows never hold a withheld one)."""
+        if self.value is None:
+            raise ValueError(f"{self.code} {self.year}: giá trị không công bố")
+        return self.value
 
     @property
     def margin(self) -> Decimal | None:
@@ -116,7 +127,7 @@ class Point:
             "code": self.code,
             "name": self.name,
             "year": self.year,
-            "value": float(self.value),
+            "value": None if self.value is None else float(self.value),
             "ci_low": None if self.ci_low is None else float(self.ci_low),
             "ci_high": None if self.ci_high is None else float(self.ci_high),
             "n": self.n,
@@ -129,7 +140,8 @@ class Point:
 
 
 def _point(figure: PublishedFigure) -> Point:
-    who = figure.unit or figure.agency
+    who = figure.unit or figure.agency or figure.block
+    label = figure.components.get("label") if isinstance(figure.components, dict) else ""
     return Point(
         code=getattr(who, "code", ""),
         name=getattr(who, "name", ""),
@@ -145,14 +157,21 @@ def _point(figure: PublishedFigure) -> Point:
         latitude=getattr(figure.unit, "latitude", None),
         longitude=getattr(figure.unit, "longitude", None),
         unit_structure=getattr(figure.unit, "structure", CURRENT),
+        label=str(label or ""),
+        campaign=str(figure.components.get("campaign", "")) if isinstance(figure.components, dict) else "",
+        suppressed=str(figure.components.get("suppressed", ""))
+        if isinstance(figure.components, dict)
+        else "",
     )
 
 
 def series(
     *, unit: AdminUnit | None = None, agency: Agency | None = None, measure: str = "sipas"
 ) -> list[Point]:
-    """Whole-year figures of one unit or agency, oldest first."""
-    figures = PublishedFigure.objects.filter(measure=measure, period="").select_related("unit", "agency")
+    """Whole-year figures of one unit or agency, oldest first (withheld values are not part of a trend)."""
+    figures = PublishedFigure.objects.filter(measure=measure, period="", value__isnull=False).select_related(
+        "unit", "agency"
+    )
     figures = figures.filter(unit=unit) if unit is not None else figures.filter(agency=agency)
     return [_point(f) for f in figures.order_by("year")]
 
@@ -238,10 +257,17 @@ def commune_table(
 def agency_table(
     province: AdminUnit, measure: str = "sipas", year: int | None = None
 ) -> tuple[int | None, list[Point]]:
-    """Agencies located in the province ranked by a measure in a year (the latest by default)."""
-    figures = PublishedFigure.objects.filter(
-        measure=measure, period="", agency__admin_unit__path__startswith=province.path
-    ).select_related("agency")
+    """Agencies located in the province ranked by a measure in a year (the latest by default).
+
+    A commune People's Committee is published as its commune (commune table), so it is not listed again here.
+    """
+    figures = (
+        PublishedFigure.objects.filter(
+            measure=measure, period="", agency__admin_unit__path__startswith=province.path
+        )
+        .exclude(agency__kind="commune_committee")
+        .select_related("agency")
+    )
     year = year or latest_year(figures)
     if year is None:
         return None, []
@@ -249,9 +275,13 @@ def agency_table(
 
 
 def figures_of_unit(unit: AdminUnit) -> dict[str, list[Point]]:
-    """Every whole-year series published for a unit, by measure code."""
+    """Every whole-year series published for a unit, by measure code (criteria are on the officials' page)."""
     grouped: dict[str, list[Point]] = defaultdict(list)
-    figures = PublishedFigure.objects.filter(unit=unit, period="").select_related("unit")
+    figures = (
+        PublishedFigure.objects.filter(unit=unit, period="")
+        .exclude(measure__startswith="sipas_criterion:")
+        .select_related("unit")
+    )
     for figure in figures.order_by("measure", "year"):
         grouped[figure.measure].append(_point(figure))
     return dict(grouped)
@@ -318,7 +348,11 @@ def _group(measure: str, key: str, figures: Iterable[PublishedFigure], who: Any)
     for f in items:
         counts[f.year] += 1
     year = covered_year(counts) or max(counts)
-    rows = [GroupRow(who(f).code, who(f).name, f.value, f.n, f.is_estimate) for f in items if f.year == year]
+    rows = [
+        GroupRow(who(f).code, who(f).name, f.value, f.n, f.is_estimate)
+        for f in items
+        if f.year == year and f.value is not None  # a withheld figure has no place in a ranking snapshot
+    ]
     return [RankingGroup(measure, key, year, rows)]
 
 
@@ -362,7 +396,7 @@ def api_figures(
         figures = figures.filter(year=year)
     if structure:
         figures = figures.filter(unit__structure=structure)
-    return figures
+    return figures.select_related("block")
 
 
 def api_targets(*, measure: str | None = None) -> list[dict[str, Any]]:
@@ -383,3 +417,43 @@ def api_targets(*, measure: str | None = None) -> list[dict[str, Any]]:
         }
         for t in targets
     ]
+
+
+@dataclass(frozen=True)
+class CampaignPublication:
+    figures: int
+    published_at: Any
+    year: int | None
+
+
+def campaign_publication(campaign: Any) -> CampaignPublication:
+    """Whether (and when) a survey campaign's results are published."""
+    figures = PublishedFigure.objects.filter(campaign=campaign)
+    latest = figures.order_by("-imported_at").values_list("imported_at", "year").first()
+    return CampaignPublication(
+        figures=figures.count(),
+        published_at=latest[0] if latest else None,
+        year=latest[1] if latest else None,
+    )
+
+
+def survey_components(*, unit: AdminUnit, year: int) -> list[tuple[str, str, Point]]:
+    """Factor and criterion figures of a unit for a year as (level, code, point), each factor before its criteria."""
+    figures = list(
+        PublishedFigure.objects.filter(unit=unit, year=year, period="")
+        .filter(Q(measure__startswith="sipas_factor:") | Q(measure__startswith="sipas_criterion:"))
+        .select_related("unit")
+        .order_by("pk")  # publication order follows the instrument
+    )
+    factors = [f for f in figures if f.measure.startswith("sipas_factor:")]
+    criteria = [f for f in figures if f.measure.startswith("sipas_criterion:")]
+    out: list[tuple[str, str, Point]] = []
+    for factor in factors:
+        code = factor.measure.partition(":")[2]
+        out.append(("factor", code, _point(factor)))
+        out.extend(
+            ("criterion", c.measure.partition(":")[2], _point(c))
+            for c in criteria
+            if isinstance(c.components, dict) and c.components.get("factor") == code
+        )
+    return out

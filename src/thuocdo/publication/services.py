@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from thuocdo.audit.services import record_change
-from thuocdo.publication import measures, ranking, selectors
+from thuocdo.publication import measures, ranking, selectors, survey_results
 from thuocdo.publication.models import PublishedFigure, Snapshot, SnapshotRow, Target
 from thuocdo.shared.tabular import ImportFailed, Row, RowError, read_table
 from thuocdo.units.models import AdminUnit, Agency, UnitLineage
@@ -295,6 +295,7 @@ def _upsert(
         return "unchanged"
     for key, value in values.items():
         setattr(existing, key, value)
+    existing.campaign = None  # an imported value is no longer the campaign's computed figure
     existing.save()
     return "updated"
 
@@ -460,7 +461,7 @@ class SnapshotReport:
 
 def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotReport:
     """Store today's published rankings (one per measure and comparison group) with rank changes."""
-    min_n = int(settings.THUOCDO["ANONYMITY_MIN_CELL"])
+    min_n = int(str(settings.THUOCDO["ANONYMITY_MIN_CELL"]))
     stamp = now or timezone.now()
     report = SnapshotReport(taken_on=on)
     Snapshot.objects.filter(taken_on=on).delete()  # re-running the same day replaces that day's snapshot
@@ -484,7 +485,7 @@ def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotRe
                 snapshot=snapshot,
                 code=r.key,
                 name=by_code[r.key].name,
-                value=r.value,
+                value=by_code[r.key].value,
                 n=r.n,
                 is_estimate=by_code[r.key].is_estimate,
                 rank=r.rank,
@@ -501,5 +502,198 @@ def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotRe
         object_type="publication.snapshot",
         summary=f"Ảnh chụp xếp hạng ngày {on:%d/%m/%Y}: {report.snapshots} bảng, {report.rows} dòng, {report.moved} thay đổi hạng",
         data={"taken_on": on.isoformat(), "snapshots": report.snapshots, "rows": report.rows},
+    )
+    return report
+
+
+# --- survey campaign results ------------------------------------------------------------------------------
+
+
+class PublishError(ValueError):
+    """The campaign's results cannot be published; the message says why in Vietnamese."""
+
+
+@dataclass
+class PublishReport:
+    campaign: str
+    year: int
+    figures: int = 0
+    withheld_small: int = 0
+    withheld_complementary: int = 0
+    replaced: int = 0
+    subjects: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for the operator and the audit log."""
+        return (
+            f"Công bố kết quả đợt «{self.campaign}» năm {self.year}: {self.figures} số liệu "
+            f"({self.subjects.get('unit', 0)} đơn vị hành chính, {self.subjects.get('agency', 0)} cơ quan, "
+            f"{self.subjects.get('block', 0)} khối); {self.withheld_small} ô ẩn vì dưới ngưỡng, "
+            f"{self.withheld_complementary} ô ẩn bổ sung; thay {self.replaced} số liệu đã nhập trước"
+        )
+
+
+def _measure_of(cell: survey_results.Cell) -> str:
+    prefix = {
+        "overall": "sipas",
+        "aspect": "sipas_aspect",
+        "factor": "sipas_factor",
+        "item": "sipas_criterion",
+    }
+    return prefix[cell.level] if cell.level == "overall" else f"{prefix[cell.level]}:{cell.code}"
+
+
+def _code(domain: survey_results.Domain) -> str:
+    return domain.code
+
+
+def _decimal3(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 3))).quantize(Decimal("0.001"))
+
+
+def publish_campaign_results(
+    *,
+    campaign: Any,
+    actor: Any,
+    now: Any,
+    min_n: int | None = None,
+    year: int | None = None,
+    is_demo: bool = False,
+) -> PublishReport:
+    """Publish a closed campaign's design-based estimates (scope, communes, agencies, blocks), small cells withheld.
+
+    Publishing again replaces the campaign's figures. An imported figure for the same unit, measure and year
+    is replaced (its old value is kept in the audit entry); another campaign's figure is never overwritten.
+    """
+    from thuocdo.surveys.models import Campaign
+
+    k = int(str(settings.THUOCDO["ANONYMITY_MIN_CELL"])) if min_n is None else int(min_n)
+    if campaign.status != Campaign.Status.CLOSED:
+        raise PublishError("Chỉ công bố kết quả khi đợt khảo sát đã kết thúc.")
+    instrument = campaign.instrument.instrument
+    if instrument.aggregation.unit != "percent":
+        raise PublishError(
+            f"Phiếu {instrument.key} cho kết quả theo điểm, không phải tỷ lệ hài lòng; chưa công bố được."
+        )
+    try:
+        results = survey_results.campaign_results(campaign, min_n=k)
+    except survey_results.ResultsError as exc:
+        raise PublishError(str(exc)) from exc
+    if results.province is None:
+        raise PublishError(
+            "Không xác định được tỉnh, thành phố của đợt khảo sát (các cơ quan được đánh giá phải cùng một tỉnh)."
+        )
+    year = year or campaign.starts_on.year
+    report = PublishReport(campaign=campaign.name, year=year)
+    source = (
+        f"Khảo sát «{campaign.name}» (phiếu {instrument.key}); ước lượng theo thiết kế mẫu, "
+        f"sai số tuyến tính hóa Taylor, khoảng tin cậy 95%; ô dưới {k} phiếu không công bố"
+    )[:500]
+    computed = results.computed
+    subjects: list[tuple[str, Any, survey_results.Domain]] = [
+        ("unit", results.province, results.scope),
+        *(("unit", results.communes[d.code], d) for d in sorted(computed.communes.values(), key=_code)),
+        *(("agency", results.agencies[d.code], d) for d in sorted(computed.agencies.values(), key=_code)),
+        *(("block", results.blocks[d.code], d) for d in sorted(computed.blocks.values(), key=_code)),
+    ]
+
+    figures: list[PublishedFigure] = []
+    for kind, subject, domain in subjects:
+        report.subjects[kind] = report.subjects.get(kind, 0) + 1
+        for cell in domain.cells:
+            if cell.suppression == "empty" and cell.level != "overall":
+                continue  # nobody was asked (e.g. feedback criteria where no one gave feedback)
+            components: dict[str, Any] = {"label": cell.title_vi, "campaign": campaign.slug}
+            if cell.level == "item":
+                components["factor"] = cell.parent
+            if cell.shown:
+                components["se"] = round(cell.se or 0.0, 4)
+            else:
+                components["suppressed"] = cell.suppression
+                if cell.suppression == "complementary":
+                    report.withheld_complementary += 1
+                else:
+                    report.withheld_small += 1
+            figures.append(
+                PublishedFigure(
+                    unit=subject if kind == "unit" else None,
+                    agency=subject if kind == "agency" else None,
+                    block=subject if kind == "block" else None,
+                    measure=_measure_of(cell),
+                    year=year,
+                    period="",
+                    value=_decimal3(cell.estimate),
+                    ci_low=_decimal3(cell.ci_low),
+                    ci_high=_decimal3(cell.ci_high),
+                    n=cell.n,
+                    components=components,
+                    is_estimate=False,
+                    is_demo=is_demo,
+                    source=source,
+                    imported_at=now,
+                    campaign=campaign,
+                )
+            )
+    # Every check comes before the first write: the caller may catch PublishError and still commit.
+    replaced: list[dict[str, Any]] = []
+    clash_ids: list[int] = []
+    for kind in ("unit", "agency", "block"):
+        mine = [f for f in figures if getattr(f, f"{kind}_id") is not None]
+        if not mine:
+            continue
+        keys = {(getattr(f, f"{kind}_id"), f.measure) for f in mine}
+        candidates = (
+            PublishedFigure.objects.filter(
+                **{f"{kind}_id__in": {k[0] for k in keys}},
+                year=year,
+                period="",
+                measure__in={k[1] for k in keys},
+            )
+            .exclude(campaign=campaign)
+            .select_related("campaign")
+        )
+        clashes = [f for f in candidates if (getattr(f, f"{kind}_id"), f.measure) in keys]
+        other = next((f for f in clashes if f.campaign_id is not None), None)
+        if other is not None:
+            raise PublishError(
+                f"Năm {year} đã có kết quả của đợt «{other.campaign}» cho cùng đơn vị; "
+                "hãy gỡ kết quả đó hoặc công bố cho năm khác."
+            )
+        for f in clashes:
+            clash_ids.append(f.pk)
+            replaced.append(
+                {
+                    "kind": kind,
+                    "id": getattr(f, f"{kind}_id"),
+                    "measure": f.measure,
+                    "value": None if f.value is None else str(f.value),
+                    "source": f.source,
+                }
+            )
+    PublishedFigure.objects.filter(campaign=campaign).delete()
+    PublishedFigure.objects.filter(pk__in=clash_ids).delete()
+    PublishedFigure.objects.bulk_create(figures)
+    report.figures = len(figures)
+    report.replaced = len(replaced)
+    record_change(
+        actor=actor,
+        action="publication.publish_campaign",
+        obj=campaign,
+        summary=report.summary(),
+        data={
+            "campaign": campaign.slug,
+            "year": year,
+            "min_n": k,
+            "responses": results.responses,
+            "excluded_by_flags": results.excluded,
+            "figures": report.figures,
+            "withheld_small": report.withheld_small,
+            "withheld_complementary": report.withheld_complementary,
+            "subjects": report.subjects,
+            "replaced": replaced[:200],
+            "overall": None
+            if results.scope.overall.estimate is None
+            else round(results.scope.overall.estimate, 3),
+        },
     )
     return report

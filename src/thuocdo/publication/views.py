@@ -1,4 +1,5 @@
-"""Public pages (no login): satisfaction by year against targets, the map, a page per unit, open data, reports."""
+"""Public pages (no login): satisfaction by year against targets, the map, a page per unit, open data, reports;
+and the officials' survey dashboard (login, scoped): campaign results, weakest criteria, key drivers, publishing."""
 
 from __future__ import annotations
 
@@ -6,15 +7,23 @@ import itertools
 from datetime import date
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from thuocdo.publication import measures, opendata, reports, selectors
+from thuocdo.accounts.selectors import PUBLISH, VIEW_NONPUBLIC, scope_for
+from thuocdo.core.drivers import QUADRANTS, Driver
+from thuocdo.publication import measures, opendata, reports, selectors, services, survey_results
 from thuocdo.publication.selectors import Point
+from thuocdo.publication.survey_results import AGENCY, BLOCK, COMMUNE_KIND, SCOPE, CampaignResults, Domain
+from thuocdo.surveys.models import Campaign
+from thuocdo.surveys.selectors import visible_campaigns
 from thuocdo.units.models import AdminUnit
 from thuocdo.units.sources import CURRENT, LEGACY
 
@@ -44,7 +53,7 @@ def _chart_data(unit: AdminUnit, points: list[Point], *, measure: str, on: date)
     series: list[dict[str, Any]] = [
         {
             "name": unit.short_name or unit.name,
-            "values": [float(by_year[y].value) if y in by_year else None for y in years],
+            "values": [float(by_year[y].number) if y in by_year else None for y in years],
             "estimated": [bool(by_year[y].is_estimate) if y in by_year else False for y in years],
         }
     ]
@@ -53,7 +62,7 @@ def _chart_data(unit: AdminUnit, points: list[Point], *, measure: str, on: date)
         series.append(
             {
                 "name": _("%(name)s (trước sáp nhập)") % {"name": predecessor.short_name or predecessor.name},
-                "values": [float(own[y].value) if y in own else None for y in years],
+                "values": [float(own[y].number) if y in own else None for y in years],
                 "estimated": [False for _ in years],
                 "dashed": True,
             }
@@ -89,12 +98,12 @@ def _trend_summary(unit: AdminUnit, points: list[Point], targets: list[Any]) -> 
     if not points:
         return _("Chưa có số liệu.")
     first, last = points[0], points[-1]
-    dips = [b.year for a, b in itertools.pairwise(points) if b.value < a.value]
+    dips = [b.year for a, b in itertools.pairwise(points) if b.number < a.number]
     text = _("%(unit)s: chỉ số hài lòng từ %(first)s năm %(y1)s đến %(last)s năm %(y2)s") % {
         "unit": unit.name,
-        "first": format_percent(first.value),
+        "first": format_percent(first.number),
         "y1": first.year,
-        "last": format_percent(last.value),
+        "last": format_percent(last.number),
         "y2": last.year,
     }
     if dips:
@@ -111,7 +120,7 @@ def _gap(target: Any, latest: Point | None) -> tuple[Any, Any, Any]:
     """(target, gap, shortfall): gap ≥ 0 once the target is met; shortfall is the distance still to go."""
     if latest is None:
         return target, None, None
-    gap = latest.value - target.threshold
+    gap = latest.number - target.threshold
     return target, gap, -gap if gap < 0 else None
 
 
@@ -196,9 +205,9 @@ def satisfaction_map(request: HttpRequest) -> HttpResponse:
             "title": title,
             "year": year,
             "top": ranked[0].name,
-            "top_value": format_percent(ranked[0].value),
+            "top_value": format_percent(ranked[0].number),
             "bottom": ranked[-1].name,
-            "bottom_value": format_percent(ranked[-1].value),
+            "bottom_value": format_percent(ranked[-1].number),
         }
     chart = {
         "kind": "map",
@@ -259,7 +268,10 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     series = selectors.figures_of_unit(unit)
     sipas = series.get(MEASURE, [])
     targets = selectors.targets_in_force(MEASURE, on=today, unit=unit)
-    latest = [(measures.label(code), points[-1]) for code, points in sorted(series.items())]
+    latest = [
+        (points[-1].label or measures.label(code), points[-1])
+        for code, points in sorted(series.items(), key=lambda kv: (kv[0] != MEASURE, kv[0]))
+    ]
     return render(
         request,
         "publication/unit_detail.html",
@@ -313,3 +325,219 @@ def data_dictionary_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"datasets": opendata.dictionary()}, json_dumps_params={"ensure_ascii": False, "indent": 1}
     )
+
+
+# --- officials' survey dashboard ----------------------------------------------------------------------------
+
+
+def _campaign_results(campaign: Campaign) -> tuple[CampaignResults | None, str]:
+    try:
+        return survey_results.campaign_results(campaign, min_n=selectors.min_answers()), ""
+    except survey_results.ResultsError as exc:
+        return None, str(exc)
+
+
+def _may_see(request: HttpRequest, results: CampaignResults, domain: Domain) -> bool:
+    """Officials see the domains inside their scope; the whole round and blocks need the whole province."""
+    scope = scope_for(request.user, VIEW_NONPUBLIC)
+    if scope.national:
+        return True
+    subject = results.subject(domain)
+    if domain.kind in (SCOPE, BLOCK):
+        return results.province is not None and scope.contains_unit(results.province)
+    if domain.kind == AGENCY:
+        return subject is not None and scope.contains_agency(subject)
+    return subject is not None and scope.contains_unit(subject)
+
+
+def _may_publish(request: HttpRequest, results: CampaignResults) -> bool:
+    scope = scope_for(request.user, PUBLISH)
+    return scope.national or (results.province is not None and scope.contains_unit(results.province))
+
+
+def _target(province: Any, year: int) -> float:
+    """The satisfaction target the priority matrix is drawn against (the next one due, else 90%)."""
+    targets = selectors.targets_in_force(MEASURE, on=timezone.localdate(), unit=province)
+    due = [t for t in targets if t.target_year >= year] or targets[-1:]
+    return float(due[0].threshold) if due else 90.0
+
+
+def _children(
+    request: HttpRequest, results: CampaignResults, domain: Domain
+) -> list[tuple[str, list[Domain]]]:
+    """The drill-down tables under a domain, each limited to what the user may see."""
+    computed = results.computed
+
+    def visible(domains: Any) -> list[Domain]:
+        shown = [d for d in domains if _may_see(request, results, d)]
+        return sorted(shown, key=lambda d: (not d.overall.shown, -(d.overall.estimate or 0), d.name))
+
+    if domain.kind == SCOPE:
+        return [
+            (_("Theo khối cơ quan"), visible(computed.blocks.values())),
+            (
+                _("Theo cơ quan"),
+                visible(
+                    d
+                    for code, d in computed.agencies.items()
+                    if results.agencies[code].kind != "commune_committee"
+                ),
+            ),
+            (_("Theo xã, phường"), visible(computed.communes.values())),
+        ]
+    if domain.kind == BLOCK:
+        return [(_("Các cơ quan trong khối"), visible(results.agencies_in(domain)))]
+    if domain.kind == COMMUNE_KIND:
+        return [(_("Các cơ quan trên địa bàn"), visible(results.agencies_in(domain)))]
+    return []
+
+
+def _domain_name(results: CampaignResults, domain: Domain) -> str:
+    if domain.kind == SCOPE:
+        return results.province.name if results.province is not None else results.campaign.name
+    return domain.name
+
+
+def _matrix_chart(analysis: Any, cells: dict[str, survey_results.Cell]) -> dict[str, Any]:
+    points = [
+        {
+            "code": d.code,
+            "label": cells[d.code].label if d.code in cells else d.code,
+            "x": round(100 * d.importance, 2),
+            "y": round(100 - d.index, 2),
+            "quadrant": d.quadrant,
+        }
+        for d in analysis.drivers
+        if d.index is not None
+    ]
+    return {
+        "kind": "matrix",
+        "points": points,
+        "xLine": round(100 / max(1, len(analysis.drivers)), 2),
+        "yLine": round(100 - analysis.target, 2),
+        "labels": {
+            "x": _("Mức độ tác động (% R²)"),
+            "y": _("Khoảng cách tới 100% (điểm)"),
+            "index": _("Chỉ số"),
+        },
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Survey results for officials: one campaign, one domain (province → block/agency/commune), aggregates only."""
+    campaigns = list(visible_campaigns(request.user))
+    slug = request.GET.get("dot", "").strip()
+    crumbs = [(_("Hài lòng"), reverse("publication:satisfaction")), (_("Kết quả khảo sát (nội bộ)"), "")]
+    context: dict[str, Any] = {"campaigns": campaigns, "crumbs": crumbs, "min_n": selectors.min_answers()}
+    if slug:
+        campaign = next((c for c in campaigns if c.slug == slug), None)
+        if campaign is None:
+            raise Http404(_("Không có đợt khảo sát này trong phạm vi của bạn."))
+    else:
+        campaign = next((c for c in campaigns if c.status == Campaign.Status.CLOSED), None) or (
+            campaigns[0] if campaigns else None
+        )
+    context["campaign"] = campaign
+    if campaign is None:
+        return render(request, "publication/dashboard.html", context)
+    results, problem = _campaign_results(campaign)
+    context["problem"] = problem
+    if results is None:
+        return render(request, "publication/dashboard.html", context)
+    kind, _sep, code = request.GET.get("don-vi", "").partition(":")
+    if kind:
+        domain = results.domain(kind, code)
+        if domain is None or not _may_see(request, results, domain):
+            raise Http404(_("Không có kết quả này trong phạm vi của bạn."))
+    else:
+        candidates = [
+            results.scope,
+            *sorted(results.computed.agencies.values(), key=lambda d: d.name),
+            *sorted(results.computed.communes.values(), key=lambda d: d.name),
+        ]
+        domain = next((d for d in candidates if _may_see(request, results, d)), None)
+        if domain is None:
+            raise Http404(_("Không có kết quả này trong phạm vi của bạn."))
+    year = campaign.starts_on.year
+    analysis, drivers_problem = (None, "")
+    chart = None
+    cells = {c.code: c for c in domain.items}
+    if not domain.small:
+        analysis, drivers_problem = survey_results.key_drivers(
+            campaign, domain, target=_target(results.province, year)
+        )
+        if analysis is not None:
+            chart = _matrix_chart(analysis, cells)
+    drivers: list[tuple[Driver, survey_results.Cell | None]] = []
+    if analysis is not None:
+        drivers = sorted(
+            ((d, cells.get(d.code)) for d in analysis.drivers),
+            key=lambda r: (r[0].priority is None, -(r[0].priority or 0), r[0].code),
+        )
+    top = [d.code for d, _cell in drivers if d.quadrant == QUADRANTS[(True, True)]][:5]
+    matrix_summary = _(
+        "Ma trận ưu tiên của %(n)d tiêu chí: trục ngang là mức độ tác động, trục dọc là khoảng cách tới 100%%. "
+    ) % {"n": len(drivers)} + (
+        _("Nên ưu tiên cải thiện: %(codes)s.") % {"codes": ", ".join(top)}
+        if top
+        else _("Không có tiêu chí nào vừa quan trọng vừa dưới mục tiêu.")
+    )
+    base = {"dot": campaign.slug}
+    trail = []
+    if domain.kind != SCOPE and _may_see(request, results, results.scope):
+        trail.append((_domain_name(results, results.scope), "?" + urlencode(base)))
+    published = selectors.campaign_publication(campaign)
+    factor_rows = [(f, domain.items_of(f.code)) for f in domain.factors]
+    context.update(
+        results=results,
+        domain=domain,
+        domain_name=_domain_name(results, domain),
+        trail=trail,
+        factor_rows=factor_rows,
+        weakest=[] if domain.small else domain.weakest(5),
+        analysis=analysis,
+        drivers=drivers,
+        drivers_problem=drivers_problem,
+        chart=chart,
+        matrix_summary=matrix_summary,
+        children=[
+            (title, [(d, "?" + urlencode({**base, "don-vi": d.key})) for d in rows])
+            for title, rows in _children(request, results, domain)
+            if rows
+        ],
+        may_publish=_may_publish(request, results) and domain.kind == SCOPE,
+        is_closed=campaign.status == Campaign.Status.CLOSED,
+        published=published,
+        year=year,
+    )
+    return render(request, "publication/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def publish_campaign(request: HttpRequest) -> HttpResponse:
+    """Publish a campaign's results (PUBLISH on the whole province); an error leaves the figures untouched."""
+    slug = request.POST.get("dot", "").strip()
+    campaign = visible_campaigns(request.user).filter(slug=slug).first()
+    if campaign is None:
+        raise Http404(_("Không có đợt khảo sát này trong phạm vi của bạn."))
+    results, problem = _campaign_results(campaign)
+    if results is None or not _may_publish(request, results):
+        raise Http404(problem or _("Bạn không có quyền công bố kết quả đợt khảo sát này."))
+    try:
+        report = services.publish_campaign_results(campaign=campaign, actor=request.user, now=timezone.now())
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Đã công bố %(n)d số liệu của năm %(year)d; %(hidden)d ô không công bố vì quá ít phiếu.")
+            % {
+                "n": report.figures,
+                "year": report.year,
+                "hidden": report.withheld_small + report.withheld_complementary,
+            },
+        )
+    return redirect(reverse("publication:dashboard") + "?" + urlencode({"dot": campaign.slug}))

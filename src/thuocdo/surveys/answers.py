@@ -54,7 +54,9 @@ def _as_int(raw: object) -> int | None:
     if isinstance(raw, int):
         return raw
     text = str(raw).strip()
-    if not text or not text.lstrip("-").isdigit():
+    # ASCII only: "²".isdigit() is true but int() refuses it, and "٣" would silently become 3.
+    digits = text.removeprefix("-")
+    if not digits.isascii() or not digits.isdigit():
         return None
     return int(text)
 

@@ -124,6 +124,9 @@ class Campaign(models.Model):
     # Flag codes whose responses are left out of the estimates; changing it is an audited decision.
     excluded_flags = models.JSONField(_("cờ bị loại khỏi ước lượng"), default=list, blank=True)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    # Workers cache what taking an answer needs (instrument, strata) per campaign and this stamp; every
+    # full save (the admin) moves it, and services that change strata or agencies save it explicitly.
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
         verbose_name = _("đợt khảo sát")

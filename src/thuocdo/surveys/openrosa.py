@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from thuocdo.accounts.selectors import ENTER_DATA, scope_for
 from thuocdo.surveys import selectors, services
 from thuocdo.surveys.models import Campaign, Channel, SeenKey
+from thuocdo.surveys.selectors import CampaignSnapshot
 from thuocdo.surveys.xlsform import STRATUM_FIELD, xform_xml
 
 MAX_BODY = 10 * 1024 * 1024
@@ -72,42 +73,43 @@ def _basic_user(request: HttpRequest) -> Any | None:
     return user
 
 
-def _campaigns(request: HttpRequest, key: str | None) -> list[Campaign] | None:
-    """Campaigns the caller may use, or None when authentication is needed."""
+def _campaigns(request: HttpRequest, key: str | None) -> list[CampaignSnapshot] | None:
+    """Open campaigns the caller may use, or None when authentication is needed."""
     if key is not None:
-        campaign = selectors.campaign_by_enumerator_key(key)
+        campaign = selectors.open_campaign_for_key(key)
         return [campaign] if campaign is not None else []
     user = _basic_user(request)
     if user is None:
         return None
     scope = scope_for(user, ENTER_DATA)
     out = []
-    for campaign in (
-        Campaign.objects.select_related("instrument").filter(status=Campaign.Status.OPEN).order_by("slug")
+    for row in (
+        Campaign.objects.select_related("instrument")
+        .defer(selectors.NO_DOCUMENT)
+        .prefetch_related("agencies")
+        .filter(status=Campaign.Status.OPEN)
+        .order_by("slug")
     ):
-        agencies = list(campaign.agencies.all())
+        agencies = list(row.agencies.all())
         if scope.national or not agencies or any(scope.contains_agency(a) for a in agencies):
-            out.append(campaign)
+            out.append(selectors.snapshot_of(row))
     return out
 
 
 def form_version(campaign: Campaign) -> str:
     """Changes whenever the instrument or the list of strata changes, so Collect fetches the new form."""
-    strata = selectors.campaign_strata(campaign)
-    seed = campaign.instrument.content_hash + "|" + "|".join(f"{c}={n}" for c, n in strata)
-    return hashlib.sha256(seed.encode()).hexdigest()[:10]
+    return selectors.snapshot_of(campaign).form_version
 
 
-def form_xml(campaign: Campaign) -> tuple[str, str]:
+def form_xml(campaign: CampaignSnapshot) -> tuple[str, str]:
     """(version, XForm XML) of a campaign's form, generated once per version."""
-    version = form_version(campaign)
-    xml = _FORMS.get((campaign.pk, version))
+    version = campaign.form_version
+    xml = _FORMS.get((campaign.id, version))
     if xml is None:
         xml = xform_xml(
-            campaign.instrument.instrument, form_id=campaign.slug, form_version=version,
-            strata=selectors.campaign_strata(campaign),
-        )  # fmt: skip
-        _FORMS[(campaign.pk, version)] = xml
+            campaign.instrument, form_id=campaign.slug, form_version=version, strata=campaign.strata
+        )
+        _FORMS[(campaign.id, version)] = xml
     return version, xml
 
 
@@ -191,7 +193,7 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     campaign = next((c for c in campaigns if c.slug == form_id), None)
     if campaign is None:
         return _message(f"/{tag}/@id: không có biểu mẫu «{form_id}» đang nhận phiếu.", 404)
-    version = form_version(campaign)
+    version = campaign.form_version
     if root.get("version", "") != version:
         return _message(
             f"/{tag}/@version: phiên bản «{root.get('version', '')}» đã cũ; hãy tải lại biểu mẫu ({version}).",
@@ -215,7 +217,7 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     if not instance_id:
         return _message(f"/{tag}/meta/instanceID: thiếu mã phiếu.", 400)
     stratum = values.get(STRATUM_FIELD, "")
-    if stratum not in {code for code, _n in selectors.campaign_strata(campaign)}:
+    if stratum not in campaign.agency_of:
         return _message(
             f"{paths.get(STRATUM_FIELD, f'/{tag}/{STRATUM_FIELD}')}: cơ quan «{stratum}» không thuộc đợt khảo sát.",
             400,
@@ -226,13 +228,13 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     burst = bool(device) and services.over_limit(
         "device", device, limit=services.DEVICE_BURST_PER_MINUTE, seconds=60
     )
-    instrument = campaign.instrument.instrument
+    instrument = campaign.instrument
     raw = {c.code: values[c.code] for c in instrument.criteria if values.get(c.code)}
     raw.update({q.code: values[q.code] for q in instrument.questions if values.get(q.code)})
     try:
         services.submit_response(
             campaign=campaign, channel=Channel.ENUMERATOR, raw=raw, today=timezone.localdate(), stratum=stratum,
-            dedupe=(SeenKey.Kind.INSTANCE, f"{campaign.pk}:{instance_id}"), seconds=seconds, burst=burst,
+            dedupe=(SeenKey.Kind.INSTANCE, f"{campaign.id}:{instance_id}"), seconds=seconds, burst=burst,
         )  # fmt: skip
     except services.Duplicate:
         return _message("Phiếu này đã được nhận trước đó.", 202)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from thuocdo.accounts.selectors import (
     ENTER_DATA,
@@ -64,14 +68,20 @@ def latest_instrument(code: str) -> InstrumentVersion | None:
     """The highest published version of an instrument code, or None."""
     return (
         InstrumentVersion.objects.filter(code=code, status=InstrumentVersion.Status.PUBLISHED)
+        .defer("document")
         .order_by("-version")
         .first()
     )
 
 
+# `InstrumentVersion.instrument` is parsed once per process and content hash, so the 20 KB document is
+# left in the database unless a worker has not parsed that version yet (then it is read on first use).
+NO_DOCUMENT = "instrument__document"
+
+
 def campaign_by_slug(slug: str) -> Campaign | None:
     """The campaign with this slug."""
-    return Campaign.objects.select_related("instrument").filter(slug=slug).first()
+    return Campaign.objects.select_related("instrument").defer(NO_DOCUMENT).filter(slug=slug).first()
 
 
 def campaign_by_enumerator_key(key: str) -> Campaign | None:
@@ -80,6 +90,7 @@ def campaign_by_enumerator_key(key: str) -> Campaign | None:
         return None
     return (
         Campaign.objects.select_related("instrument")
+        .defer(NO_DOCUMENT)
         .filter(enumerator_key_hash=sha256(key), status=Campaign.Status.OPEN)
         .first()
     )
@@ -89,6 +100,7 @@ def invitation_for_token(token: str) -> Invitation | None:
     """The invitation a token belongs to (used or not)."""
     return (
         Invitation.objects.select_related("campaign", "campaign__instrument", "stratum", "stratum__agency")
+        .defer("campaign__instrument__document")
         .filter(token_hash=sha256(token.strip()))
         .first()
     )
@@ -98,6 +110,7 @@ def kiosk_for_key(key: str) -> Kiosk | None:
     """The active kiosk with this URL key."""
     return (
         Kiosk.objects.select_related("agency", "campaign", "campaign__instrument")
+        .defer("campaign__instrument__document")
         .filter(key_hash=sha256(key), active=True)
         .first()
     )
@@ -119,6 +132,175 @@ def campaign_strata(campaign: Campaign) -> list[tuple[str, str]]:
     if strata:
         return strata
     return list(campaign.agencies.order_by("code").values_list("code", "name"))
+
+
+# Taking answers: what the submission endpoints need, cheaply ------------------------------------------
+#
+# A submission must cost a few indexed statements, not the instrument's 20 KB JSON and a handful of
+# lookups each time (docs/surveys/collection.md, "Speed"). What changes while a campaign runs (its status,
+# an invitation's `used` flag, the enumerator key) is read live in ONE narrow query per request; what does
+# not (the parsed instrument, the strata and their agencies, the OpenRosa form version) is built once per
+# worker process and kept under a stamp read by that same query: the campaign's `updated_at` and the
+# instrument's content hash. Any change to either builds it again, in every worker, at its next request.
+
+
+@dataclass(frozen=True)
+class CampaignSnapshot:
+    """What taking an answer needs from a campaign: instrument, strata, agencies and form version."""
+
+    id: int
+    slug: str
+    name: str
+    instrument_id: int
+    instrument: Instrument
+    open_link: bool
+    strata: tuple[tuple[str, str], ...]  # (code, name) as in `campaign_strata`
+    agency_of: Mapping[str, int | None]  # stratum code → evaluated agency; its keys are the strata codes
+    stratum_of: Mapping[int, str]  # Stratum pk → code (invitations point at strata by pk)
+    form_version: str
+
+    def agency_for(self, stratum: str) -> int | None:
+        """The agency an answer in this stratum evaluates (a code outside the strata is looked up)."""
+        if stratum in self.agency_of:
+            return self.agency_of[stratum]
+        agency = agency_by_code(stratum) if stratum else None
+        return agency.pk if agency is not None else None
+
+
+Stamp = tuple[Any, str]
+_SNAPSHOTS: dict[int, tuple[Stamp, CampaignSnapshot]] = {}
+
+
+def _build_snapshot(campaign_id: int) -> CampaignSnapshot:
+    campaign = Campaign.objects.select_related("instrument").get(pk=campaign_id)
+    rows = list(campaign.strata.order_by("code").values_list("pk", "code", "name", "agency_id"))
+    agency_of: dict[str, int | None]
+    if rows:
+        strata = tuple((code, name) for _pk, code, name, _a in rows)
+        agency_of = {code: agency for _pk, code, _n, agency in rows}
+    else:
+        agencies = list(campaign.agencies.order_by("code").values_list("code", "name", "pk"))
+        strata = tuple((code, name) for code, name, _pk in agencies)
+        agency_of = {code: pk for code, _n, pk in agencies}
+    missing = [code for code, agency in agency_of.items() if agency is None]
+    if missing:  # a frame stratum named like an agency code answers for that agency
+        agency_of.update(Agency.objects.filter(code__in=missing).values_list("code", "pk"))
+    seed = campaign.instrument.content_hash + "|" + "|".join(f"{c}={n}" for c, n in strata)
+    return CampaignSnapshot(
+        id=campaign.pk,
+        slug=campaign.slug,
+        name=campaign.name,
+        instrument_id=campaign.instrument_id,
+        instrument=campaign.instrument.instrument,
+        open_link=campaign.open_link,
+        strata=strata,
+        agency_of=agency_of,
+        stratum_of={pk: code for pk, code, _n, _a in rows},
+        form_version=hashlib.sha256(seed.encode()).hexdigest()[:10],
+    )
+
+
+def campaign_snapshot(campaign_id: int, stamp: Stamp) -> CampaignSnapshot:
+    """The campaign's snapshot for this stamp (updated_at, instrument content hash), built at most once."""
+    held = _SNAPSHOTS.get(campaign_id)
+    if held is not None and held[0] == stamp:
+        return held[1]
+    snapshot = _build_snapshot(campaign_id)
+    _SNAPSHOTS[campaign_id] = (stamp, snapshot)
+    return snapshot
+
+
+def snapshot_of(campaign: Campaign) -> CampaignSnapshot:
+    """The snapshot of a campaign row already in hand (its instrument is read if not loaded with it)."""
+    return campaign_snapshot(campaign.pk, _stamp(campaign.updated_at, campaign.instrument.content_hash))
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """An invitation as the form needs it: used or not, its stratum, its campaign's status and stamp."""
+
+    id: int
+    used: bool
+    stratum_id: int
+    campaign_id: int
+    campaign_open: bool
+    stamp: Stamp
+
+
+def _stamp(updated_at: Any, content_hash: str) -> Stamp:
+    # Raw queries return SQLite's datetimes as text (UTC); the stamp must equal one read through the ORM.
+    if isinstance(updated_at, str):
+        parsed = parse_datetime(updated_at)
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, dt_timezone.utc)
+        updated_at = parsed
+    return updated_at, content_hash
+
+
+def _one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    # Written SQL on the submission path: compiling the ORM query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _tables() -> dict[str, str]:
+    q = connection.ops.quote_name
+    return {
+        "invitation": q(Invitation._meta.db_table),
+        "campaign": q(Campaign._meta.db_table),
+        "instrument": q(InstrumentVersion._meta.db_table),
+    }
+
+
+def invitation_state(token: str) -> InvitationState | None:
+    """The invitation a token belongs to, with its campaign's status and stamp, in one indexed query."""
+    row = _one(
+        "SELECT i.id, i.used, i.stratum_id, i.campaign_id, c.status, c.updated_at, v.content_hash "
+        "FROM {invitation} i JOIN {campaign} c ON c.id = i.campaign_id "
+        "JOIN {instrument} v ON v.id = c.instrument_id WHERE i.token_hash = %s".format(**_tables()),
+        [sha256(token.strip())],
+    )
+    if row is None:
+        return None
+    pk, used, stratum_id, campaign_id, status, updated_at, content_hash = row
+    return InvitationState(
+        pk,
+        bool(used),
+        stratum_id,
+        campaign_id,
+        status == Campaign.Status.OPEN,
+        _stamp(updated_at, content_hash),
+    )
+
+
+def campaign_state(slug: str) -> tuple[CampaignSnapshot, bool] | None:
+    """A campaign's snapshot and whether it is open now, by slug (one indexed query)."""
+    found = list(
+        Campaign.objects.filter(slug=slug)
+        .order_by()
+        .values_list("pk", "status", "updated_at", "instrument__content_hash")[:1]
+    )
+    if not found:
+        return None
+    pk, status, updated_at, content_hash = found[0]
+    return campaign_snapshot(pk, _stamp(updated_at, content_hash)), status == Campaign.Status.OPEN
+
+
+def open_campaign_for_key(key: str) -> CampaignSnapshot | None:
+    """The open campaign of an enumerator key, as a snapshot (one indexed query, then the worker's copy)."""
+    if not key:
+        return None
+    row = _one(
+        "SELECT c.id, c.updated_at, v.content_hash FROM {campaign} c JOIN {instrument} v ON v.id = c.instrument_id "
+        "WHERE c.enumerator_key_hash = %s AND c.status = %s".format(**_tables()),
+        [sha256(key), Campaign.Status.OPEN.value],
+    )
+    if row is None:
+        return None
+    pk, updated_at, content_hash = row
+    return campaign_snapshot(pk, _stamp(updated_at, content_hash))
 
 
 # Sampling frames -------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from thuocdo.surveys.models import (
     SeenKey,
     Stratum,
 )
-from thuocdo.surveys.selectors import FrameEntry, sha256
+from thuocdo.surveys.selectors import CampaignSnapshot, FrameEntry, InvitationState, sha256
 from thuocdo.surveys.xlsform import document_from_xlsform
 
 log = logging.getLogger(__name__)
@@ -313,7 +313,7 @@ def draw_sample(
         invitations.append(invitation)
     Invitation.objects.bulk_create(invitations, batch_size=1000)
     campaign.seed, campaign.population, campaign.sample_size = seed, len(frame), n
-    campaign.save(update_fields=["seed", "population", "sample_size"])
+    campaign.save(update_fields=["seed", "population", "sample_size", "updated_at"])
     record_change(
         actor=actor,
         action="surveys.campaign.draw_sample",
@@ -414,15 +414,49 @@ def send_reminders(*, campaign: Campaign, today: date, base_url: str) -> int:
 # Collecting answers --------------------------------------------------------------------------------------
 
 
-def _claim_key(campaign: Campaign, kind: str, key: str) -> bool:
+def _claim_key(campaign_id: int, kind: str, key: str) -> bool:
     """Insert a duplicate guard; False when it was already there (a concurrent twin waits, then sees it)."""
     table = SeenKey._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",  # noqa: S608 - table name is ours
-            [campaign.pk, kind, sha256(key)],
+            [campaign_id, kind, sha256(key)],
         )
         return cursor.rowcount == 1
+
+
+# The submission path writes with SQL built once per process: on a request that does little else, the
+# ORM's query compiler cost more than the statements themselves (docs/surveys/collection.md, "Speed").
+_SQL: dict[str, str] = {}
+
+
+def _use_invitation(invitation_id: int) -> bool:
+    """Mark an invitation used; False if it already was. The conditional UPDATE is the lock: of two
+    concurrent uses exactly one changes the row, the other waits for it and then matches nothing."""
+    sql = _SQL.get("use")
+    if sql is None:
+        table = connection.ops.quote_name(Invitation._meta.db_table)
+        sql = _SQL["use"] = f"UPDATE {table} SET used = %s WHERE id = %s AND used = %s"  # noqa: S608 - our table
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, invitation_id, False])
+        return cursor.rowcount == 1
+
+
+def _insert(obj: Response) -> None:
+    """INSERT a new row exactly as `save()` would (same field preparation), without the query compiler."""
+    meta = Response._meta
+    fields = meta.concrete_fields
+    sql = _SQL.get("insert")
+    if sql is None:
+        q = connection.ops.quote_name
+        columns = ", ".join(q(f.column) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = _SQL["insert"] = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    obj._state.adding = False
+    obj._state.db = connection.alias
 
 
 def over_limit(bucket: str, key: str, *, limit: int, seconds: int) -> bool:
@@ -449,11 +483,12 @@ def _check(instrument: Instrument, raw: Mapping[str, object], *, complete: bool 
 
 def submit_response(
     *,
-    campaign: Campaign,
+    campaign: Campaign | CampaignSnapshot,
     channel: str,
     raw: Mapping[str, object],
     today: date,
     token: str = "",
+    invitation: InvitationState | None = None,
     stratum: str = "",
     counter: str = "",
     dedupe: tuple[str, str] | None = None,
@@ -462,46 +497,50 @@ def submit_response(
     before_result: bool = False,
 ) -> Response:
     """Store one anonymous answer sheet. A token is consumed, or a dedupe key claimed, in the same step;
-    the stored row keeps neither, nor any time of day."""
-    if campaign.status != Campaign.Status.OPEN:
-        raise SurveyError("campaign", "Đợt khảo sát không còn nhận phiếu.")
-    instrument = campaign.instrument.instrument
+    the stored row keeps neither, nor any time of day.
+
+    The submission endpoints pass the campaign's snapshot (read with its live status in the request's
+    one query) and the invitation they have already read; other callers pass the campaign row and a token.
+    """
+    if isinstance(campaign, Campaign):
+        if campaign.status != Campaign.Status.OPEN:
+            raise SurveyError("campaign", "Đợt khảo sát không còn nhận phiếu.")
+        snapshot = selectors.snapshot_of(campaign)
+    else:
+        snapshot = campaign
+    instrument = snapshot.instrument
     sheet = _check(instrument, raw)
-    agency_id = None
-    if token:
-        invitation = selectors.invitation_for_token(token)
-        if invitation is None or invitation.campaign_id != campaign.pk:
+    if token and invitation is None:
+        invitation = selectors.invitation_state(token)
+        if invitation is None:
             raise SurveyError("token", "Mã mời không đúng.")
-        # A conditional update is the lock: of two concurrent uses, exactly one changes the row.
-        if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
+    if invitation is not None:
+        if invitation.campaign_id != snapshot.id:
+            raise SurveyError("token", "Mã mời không đúng.")
+        if not _use_invitation(invitation.id):
             raise Duplicate("token", "Phiếu của lời mời này đã được gửi. Xin cảm ơn!")
-        stratum, agency_id = invitation.stratum.code, invitation.stratum.agency_id
-    elif dedupe is not None and not _claim_key(campaign, dedupe[0], dedupe[1]):
+        stratum = snapshot.stratum_of.get(invitation.stratum_id) or Stratum.objects.values_list(
+            "code", flat=True
+        ).get(pk=invitation.stratum_id)
+    elif dedupe is not None and not _claim_key(snapshot.id, dedupe[0], dedupe[1]):
         raise Duplicate(dedupe[0], "Phiếu này đã được nhận trước đó.")
-    if agency_id is None and stratum:
-        agency_id = (
-            Stratum.objects.filter(campaign=campaign, code=stratum)
-            .values_list("agency_id", flat=True)
-            .first()
-        )
-        if agency_id is None:
-            agency = selectors.agency_by_code(stratum)
-            agency_id = agency.pk if agency is not None else None
     flags = quality_flags(
         instrument, sheet.answers, seconds=seconds, burst=burst, before_result=before_result
     )
-    return Response.objects.create(
-        campaign=campaign,
-        instrument_id=campaign.instrument_id,
+    response = Response(
+        campaign_id=snapshot.id,
+        instrument_id=snapshot.instrument_id,
         channel=channel,
         stratum=stratum[:60],
-        agency_id=agency_id,
+        agency_id=snapshot.agency_for(stratum) if stratum else None,
         counter=counter[:60],
         answers=sheet.answers,
         demographics=sheet.demographics,
         flags=flags,
         submitted_on=today,
     )
+    _insert(response)
+    return response
 
 
 def create_kiosk(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -91,9 +92,9 @@ def _seconds(request: HttpRequest) -> float | None:
     return max(0.0, timezone.now().timestamp() - float(started))
 
 
-def _render_form(request: HttpRequest, campaign: Campaign, *, values: dict[str, str], errors: dict[str, str],
-                 strata: list[tuple[str, str]] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
-    instrument = campaign.instrument.instrument
+def _render_form(request: HttpRequest, campaign: selectors.CampaignSnapshot, *, values: dict[str, str],
+                 errors: dict[str, str], strata: Sequence[tuple[str, str]] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
+    instrument = campaign.instrument
     return render(
         request,
         "surveys/form.html",
@@ -118,25 +119,26 @@ def _thanks(
 
 
 # Citizen pages ------------------------------------------------------------------------------------------
+# The two submission endpoints read the database once before writing: the invitation (or campaign) with
+# its campaign's live status and stamp; the instrument and strata come from the worker's snapshot.
 
 
 def invitation_form(request: HttpRequest, token: str) -> HttpResponse:
     """The one-time invitation form: /khao-sat/<token>/."""
-    invitation = selectors.invitation_for_token(token)
+    invitation = selectors.invitation_state(token)
     if invitation is None:
         raise Http404(_("Mã mời không đúng."))
-    campaign = invitation.campaign
-    if campaign.status != Campaign.Status.OPEN:
+    if not invitation.campaign_open:
         return _thanks(request, closed=True)
     if invitation.used:
         return _thanks(request, already=True)
+    campaign = selectors.campaign_snapshot(invitation.campaign_id, invitation.stamp)
     if request.method == "POST":
-        instrument = campaign.instrument.instrument
-        raw = _raw(request, instrument)
+        raw = _raw(request, campaign.instrument)
         try:
             services.submit_response(
-                campaign=campaign, channel=Channel.WEB, raw=raw, today=timezone.localdate(), token=token,
-                seconds=_seconds(request),
+                campaign=campaign, channel=Channel.WEB, raw=raw, today=timezone.localdate(),
+                invitation=invitation, seconds=_seconds(request),
             )  # fmt: skip
         except services.InvalidAnswers as exc:
             return _render_form(request, campaign, values=raw, errors=exc.errors, status=422)
@@ -148,18 +150,18 @@ def invitation_form(request: HttpRequest, token: str) -> HttpResponse:
 
 def open_form(request: HttpRequest, slug: str) -> HttpResponse:
     """The open link of a campaign (no invitation): /khao-sat/mo/<slug>/, rate-limited per address."""
-    campaign = selectors.campaign_by_slug(slug)
-    if campaign is None or not campaign.open_link:
+    state = selectors.campaign_state(slug)
+    if state is None or not state[0].open_link:
         raise Http404(_("Không có đợt khảo sát này."))
-    if campaign.status != Campaign.Status.OPEN:
+    campaign, is_open = state
+    if not is_open:
         return _thanks(request, closed=True)
-    strata = selectors.campaign_strata(campaign)
+    strata = campaign.strata
     if request.method == "POST":
-        instrument = campaign.instrument.instrument
-        raw = _raw(request, instrument)
+        raw = _raw(request, campaign.instrument)
         stratum = request.POST.get("stratum", "")
         values = {**raw, "stratum": stratum}
-        if stratum not in {code for code, _n in strata}:
+        if stratum not in campaign.agency_of:
             return _render_form(
                 request,
                 campaign,

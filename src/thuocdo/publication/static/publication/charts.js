@@ -1,5 +1,6 @@
 /*
- * Publication charts: a trend against targets and a bubble map on unit centroids, drawn with ECharts.
+ * Publication charts: a trend against targets, a bubble map on unit centroids and the key-driver priority
+ * matrix (importance × gap to 100%), drawn with ECharts.
  * Data comes from <script type="application/json"> elements (Django's json_script), never inline code.
  * Each chart box carries a text alternative (aria-label) and the page has the full table beside it.
  */
@@ -111,6 +112,39 @@
     };
   }
 
+  function matrix(box, data) {
+    var colours = { "Ưu tiên cải thiện": RED, "Duy trì thế mạnh": "#0b5394", "Cải thiện khi có nguồn lực": "#b45f06" };
+    var xs = data.points.map(function (p) { return p.x; }).concat([data.xLine]);
+    var ys = data.points.map(function (p) { return p.y; }).concat([data.yLine]);
+    return {
+      animation: !reduced,
+      aria: { enabled: false },
+      grid: { left: 8, right: 24, top: 16, bottom: 40, containLabel: true },
+      tooltip: {
+        formatter: function (p) {
+          var d = p.data;
+          return "<strong>" + d[2] + "</strong> " + d[3] + "<br>" + data.labels.x + ": " + vn(d[0], 1) +
+            "<br>" + data.labels.index + ": " + vn(100 - d[1], 1) + "%<br>" + (d[4] || "");
+        }
+      },
+      xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 26, min: 0, max: Math.ceil(Math.max.apply(null, xs) + 1) },
+      yAxis: { type: "value", name: data.labels.y, nameLocation: "middle", nameGap: 34, min: 0, max: Math.ceil(Math.max.apply(null, ys) + 2) },
+      series: [{
+        type: "scatter",
+        symbolSize: 12,
+        data: data.points.map(function (p) { return [p.x, p.y, p.code, p.label, p.quadrant]; }),
+        itemStyle: { color: function (p) { return colours[p.data[4]] || "#6e6e6e"; }, borderColor: "#333", borderWidth: 0.5 },
+        label: { show: true, position: "right", fontSize: 11, formatter: function (p) { return p.data[2]; } },
+        markLine: {
+          symbol: "none", silent: true,
+          lineStyle: { color: "#555", type: "dashed", width: 1 },
+          label: { show: false },
+          data: [{ xAxis: data.xLine }, { yAxis: data.yLine }]
+        }
+      }]
+    };
+  }
+
   function draw() {
     if (!window.echarts) { return; }
     document.querySelectorAll("[data-chart]").forEach(function (box) {
@@ -118,7 +152,8 @@
       if (!source) { return; }
       var data = JSON.parse(source.textContent);
       var chart = window.echarts.init(box, null, { renderer: "svg" });
-      chart.setOption(data.kind === "map" ? map(box, data) : trend(box, data));
+      var build = { map: map, matrix: matrix }[data.kind] || trend;
+      chart.setOption(build(box, data));
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urljoin
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONCE
 import django_stubs_ext
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 # Lets typed code write ModelAdmin[Model], QuerySet[Model] at run time, not only under mypy.

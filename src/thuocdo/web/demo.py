@@ -40,7 +40,7 @@ class DemoContext:
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible demo data, not secrets
+        self.rng = random.Random(self.seed)
 
 
 def build_demo(ctx: DemoContext) -> None:

@@ -212,7 +212,9 @@ def test_postgres_takes_the_advisory_lock_and_chains_sequential_records() -> Non
     first = record_change(action="a")
     with connection.cursor() as cursor:
         cursor.execute(
+            # pg_locks is server-wide: count only this session's lock (parallel test workers hold their own).
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 766001 AND granted"
+            " AND pid = pg_backend_pid()"
         )
         assert cursor.fetchone()[0] == 1
     second = record_change(action="b")

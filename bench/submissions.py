@@ -149,6 +149,39 @@ def _wrk(port: int, script: Path, seconds: int) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (0 for those gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _backends(url: str) -> list[int]:
+    """PostgreSQL server processes serving the benchmark database (the workers keep their connections)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def run(*, quick: bool) -> list[Figure]:
     """Measure web-form and OpenRosa submissions beside the trivial-view baseline on PostgreSQL."""
     if shutil.which("wrk") is None:
@@ -210,11 +243,20 @@ def run(*, quick: bool) -> list[Figure]:
             )
             return int(done.stdout)
 
-        results = {"baseline": _wrk(port, work / "baseline.lua", seconds)}
-        for name in ("web", "openrosa"):
-            before = count()
+        # CPU time of the gunicorn workers and of their PostgreSQL backends per request: unlike the rate,
+        # it hardly depends on what else the machine is doing (see the load average the runner prints).
+        workers = _children(server.pid)
+        results = {}
+        for name in ("baseline", "web", "openrosa"):
+            before = count() if name != "baseline" else 0
+            backends = _backends(PG_URL)
+            app_cpu, db_cpu = _cpu_seconds(workers), {pid: _cpu_seconds([pid]) for pid in backends}
             r = _wrk(port, work / f"{name}.lua", seconds)
-            r["stored"] = count() - before
+            after = _backends(PG_URL)  # a connection reopened during the run counts from its start
+            r["app_cpu"] = _cpu_seconds(workers) - app_cpu
+            r["db_cpu"] = _cpu_seconds(after) - sum(db_cpu.get(pid, 0.0) for pid in after)
+            if name != "baseline":
+                r["stored"] = count() - before
             results[name] = r
     finally:
         os.killpg(server.pid, 15)
@@ -232,12 +274,17 @@ def run(*, quick: bool) -> list[Figure]:
         rate = ok / (r["duration_us"] / 1e6)
         # Requests still in flight when wrk stops are stored but not counted: "lost" can only be ≤ 0 if none is.
         lost = max(0, ok - r["stored"])
+        app_ms, db_ms = (
+            1000 * r["app_cpu"] / max(1, r["requests"]),
+            1000 * r["db_cpu"] / max(1, r["requests"]),
+        )
         figures.append(
             Figure(
                 f"postgresql: {label}", rate, "submissions/s", baseline=base_rate,
                 baseline_name=f"trivial Django view, p99 {base['p99']:.1f} ms", target=TARGET_RATE,
                 note=f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f}); {ok} ok, {r['bad']} non-2xx/3xx, "
-                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost})",
+                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost}); CPU per request: gunicorn {app_ms:.2f} ms + "
+                f"PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms)",
             )
         )  # fmt: skip
     return figures

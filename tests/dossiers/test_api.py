@@ -107,3 +107,27 @@ def test_the_openapi_document_describes_the_key_and_the_bodies():
         "name": "X-API-Key",
     }
     assert "/api/dossiers/events" in schema["paths"] and "/api/dossiers/{code}" in schema["paths"]
+
+
+def test_the_batch_endpoint_validates_outside_the_request_transaction():
+    from django.urls import resolve
+
+    # ATOMIC_REQUESTS would hold SQLite's write lock while 10,000 documents are validated; the batch
+    # endpoint opts out and commits once, after validation (events and reads stay atomic).
+    assert resolve("/api/dossiers/batch").func._non_atomic_requests == {"default"}
+    assert not getattr(resolve("/api/dossiers/events").func, "_non_atomic_requests", set())
+
+
+def test_a_batch_through_the_full_request_stack_is_committed(transactional_db):
+    from django.test import Client
+
+    _, key = create_source(name="motcua-daklak")
+    response = Client().post(
+        "/api/dossiers/batch",
+        data=json.dumps({"documents": [document("A-1"), document("A-2", KenhThucHien=9)]}),
+        content_type="application/json",
+        headers={"X-API-Key": key},
+    )
+    assert response.status_code == 200
+    assert (response.json()["accepted"], len(response.json()["rejected"])) == (1, 1)
+    assert Dossier.objects.filter(code="A-1").exists() and Quarantine.objects.count() == 1

@@ -24,7 +24,9 @@ def open_dossier():
     province = AdminUnit.objects.create(code="66", name="Tỉnh Đắk Lắk", level="province", structure="2025")
     province.path = f"/{province.pk}/"
     province.save()
-    agency = Agency.objects.create(code="H15.01", name="Sở Tư pháp", short_name="STP", kind="department", admin_unit=province)
+    agency = Agency.objects.create(
+        code="H15.01", name="Sở Tư pháp", short_name="STP", kind="department", admin_unit=province
+    )
     agency.path = f"/{agency.pk}/"
     agency.save()
     other = Agency.objects.create(code="H15.02", name="Sở Xây dựng", kind="department", admin_unit=province)
@@ -32,8 +34,14 @@ def open_dossier():
     other.save()
     ingest(
         document(
-            "H15.01-251020-0007", TrangThaiHoSo=4, NgayKetThucXuLy=None, NgayTra=None, NgayHenTra="20251024170000",
-            NgayCapNhat="20251021090000", ChuHoSo="Nguyễn Văn Bình", Email="binh@example.vn",
+            "H15.01-251020-0007",
+            TrangThaiHoSo=4,
+            NgayKetThucXuLy=None,
+            NgayTra=None,
+            NgayHenTra="20251024170000",
+            NgayCapNhat="20251021090000",
+            ChuHoSo="Nguyễn Văn Bình",
+            Email="binh@example.vn",
             NgayTiepNhan="20251020080000",
         )
     )
@@ -45,9 +53,13 @@ NOW = datetime(2025, 10, 23, 10, 0, tzinfo=ICT)
 
 def issue(dossier, **kw):
     args = {
-        "dossier": dossier, "reason": "Cần xác minh thông tin với cơ quan liên quan.",
-        "new_due_at": datetime(2025, 10, 30, 16, 0, tzinfo=ICT), "signer_title": "Giám đốc",
-        "signer_name": "Trần Thị Hoa", "actor": "test", "now": NOW,
+        "dossier": dossier,
+        "reason": "Cần xác minh thông tin với cơ quan liên quan.",
+        "new_due_at": datetime(2025, 10, 30, 16, 0, tzinfo=ICT),
+        "signer_title": "Giám đốc",
+        "signer_name": "Trần Thị Hoa",
+        "actor": "test",
+        "now": NOW,
     }
     args.update(kw)
     return apology.issue_apology_letter(**args)
@@ -72,7 +84,10 @@ def test_a_letter_records_a_new_date_and_keeps_the_original(open_dossier):
     [
         ({"reason": "chậm"}, "reason"),
         ({"new_due_at": NOW - timedelta(hours=1)}, "new_due_at"),
-        ({"new_due_at": datetime(2025, 10, 24, 9, 0, tzinfo=ICT)}, "new_due_at"),  # before the current promise
+        (
+            {"new_due_at": datetime(2025, 10, 24, 9, 0, tzinfo=ICT)},
+            "new_due_at",
+        ),  # before the current promise
         ({"signer_name": " "}, "signer_name"),
     ],
 )
@@ -117,7 +132,9 @@ def test_the_applicant_receives_the_letter_by_email(open_dossier, mailoutbox):
 
 
 def _head_of(agency):
-    user = User.objects.create_user(f"head-{agency.code}", password="x" * 12, first_name="Hoa", last_name="Trần")
+    user = User.objects.create_user(
+        f"head-{agency.code}", password="x" * 12, first_name="Hoa", last_name="Trần"
+    )
     RoleAssignment.objects.create(user=user, role="agency_head", agency=agency)
     return user
 
@@ -130,7 +147,12 @@ def test_an_agency_head_issues_a_letter_from_the_dossier_page(open_dossier, clie
     assert "Quyết định 766" in page  # the dossier explains how the index judges it
     response = client.post(
         f"/ho-so/{dossier.code}/xin-loi/",
-        {"reason": "Cần xác minh thông tin đất đai.", "new_due_at": "2099-10-30T16:00", "signer_title": "Giám đốc", "signer_name": "Trần Thị Hoa"},
+        {
+            "reason": "Cần xác minh thông tin đất đai.",
+            "new_due_at": "2099-10-30T16:00",
+            "signer_title": "Giám đốc",
+            "signer_name": "Trần Thị Hoa",
+        },
     )
     assert response.status_code == 302
     letter = ApologyLetter.objects.get()

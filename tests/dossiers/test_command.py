@@ -117,3 +117,13 @@ def test_sources_add_prints_the_key_once_and_stores_only_its_hash():
     assert "motcua-daklak" in run("sources", "list") and key not in run("sources", "list")
     with pytest.raises(CommandError, match="đã có"):
         run("sources", "add", "motcua-daklak")
+
+
+def test_jsonl_line_numbers_survive_blank_lines_crlf_and_batch_boundaries(tmp_path):
+    bad = document("A-9", KenhThucHien=7)
+    lines = [json.dumps(d, ensure_ascii=False) for d in DOCS] + ["", "   ", json.dumps(bad)]
+    path = tmp_path / "hoso.jsonl"
+    path.write_bytes(("\r\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:]) + "\n").encode())
+    output = run("import", str(path), "--no-progress", "--batch-size", "2")
+    assert "Đã đọc 4 bản ghi" in output and "3 được lưu" in output
+    assert "hoso.jsonl, dòng 7 (hồ sơ A-9), trường «KenhThucHien»" in output

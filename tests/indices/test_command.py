@@ -31,7 +31,9 @@ def test_sync_folds_in_new_dossiers_then_finds_nothing_to_do(province):
 
 
 def test_rebuild_and_check_agree_with_the_batch_recompute(province):
-    ingest_documents(records=[(str(i), d) for i, d in enumerate(documents(40))], source=None, batch="t", now=NOW)
+    ingest_documents(
+        records=[(str(i), d) for i, d in enumerate(documents(40))], source=None, batch="t", now=NOW
+    )
     run()
     before = selectors.stored_cells()
     assert "40" in run("--rebuild")
@@ -40,3 +42,13 @@ def test_rebuild_and_check_agree_with_the_batch_recompute(province):
     CellDay.objects.filter(pk=CellDay.objects.first().pk).update(r_n=999)
     with pytest.raises(Exception, match="ô khác nhau"):
         run("--check", "duckdb")
+
+
+def test_the_ingest_hook_makes_a_batch_visible_in_the_same_transaction(province):
+    from thuocdo.indices import services
+
+    docs = documents(12)
+    ingest_documents(records=[(str(i), d) for i, d in enumerate(docs)], source=None, batch="t", now=NOW)
+    services.on_dossiers_stored(None, codes=[d["MaHoSo"] for d in docs])
+    assert DossierFact.objects.count() == 12
+    assert selectors.stored_cells()

@@ -24,7 +24,14 @@ from thuocdo.dossiers.services import ingest_documents, ingest_events
 from thuocdo.dossiers.synthetic import make_document
 from thuocdo.indices import recompute, selectors, services
 from thuocdo.indices.facts import facts_of, tally_facts
-from thuocdo.indices.models import CellDay, CellMonth, DossierFact, SyncState
+from thuocdo.indices.models import (
+    CellAgencyMonth,
+    CellDay,
+    CellMonth,
+    CellProcedureMonth,
+    DossierFact,
+    SyncState,
+)
 
 RULESET = parse_ruleset(
     json.loads(
@@ -47,6 +54,8 @@ def _reset() -> None:
         DossierFact,
         CellDay,
         CellMonth,
+        CellAgencyMonth,
+        CellProcedureMonth,
         SyncState,
     ):
         model.objects.all().delete()

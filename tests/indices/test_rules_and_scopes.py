@@ -94,7 +94,9 @@ def test_reported_count_gives_indicator_1_4_and_is_audited(province):
     dept = selectors.resolve_scope("agency:H66.01")
     synced = selectors.dossier_tallies(dept, period.start_at, period.end_at).received
     agency = Agency.objects.get(code="H66.01")
-    services.set_reported_figure(agency=agency, indicator="1.4", month=date(2025, 10, 1), numerator=synced + 10)
+    services.set_reported_figure(
+        agency=agency, indicator="1.4", month=date(2025, 10, 1), numerator=synced + 10
+    )
     # The province is judged on the agencies that reported, not on all its dossiers.
     for key in ("province:66", "agency:H66.01"):
         view = selectors.index_for(key, "2025-10", NOW)

@@ -75,3 +75,6 @@ def vn_map(db) -> Map:  # type: ignore[no-untyped-def]
         for i, name in ((2, "Sở Nội vụ"), (3, "Sở Tư pháp"), (4, "Sở Tài chính"))
     ]
     return Map(dak_lak, old_dak_lak, phu_yen, ha_noi, old_ha_noi, communes, old_commune, agencies)
+
+
+from tests.publication.survey_helpers import survey_world  # noqa: E402, F401 - a fixture for the survey tests

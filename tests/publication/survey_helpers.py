@@ -72,7 +72,9 @@ def build_survey_world(vn_map: Any, *, slug: str = "sipas-2026", seed: int = 14)
     rng = random.Random(seed)
     for code, (population, n, p) in PLAN.items():
         agency = agencies[code]
-        Stratum.objects.create(campaign=campaign, code=code, name=agency.name, agency=agency, population=population)
+        Stratum.objects.create(
+            campaign=campaign, code=code, name=agency.name, agency=agency, population=population
+        )
         for i in range(n):
             # Sở Nội vụ: 8 gave feedback but only 3 answered E1, so E1 is a small cell inside a large agency.
             feedback = i < 8 if code == "H15.02" else rng.random() < 0.25

@@ -46,7 +46,7 @@ from thuocdo.core.dossier import (
 )
 from thuocdo.core.dossier import Dossier as ParsedDossier
 from thuocdo.core.timeliness import original_due, scan_verdict, stored_verdict
-from thuocdo.dossiers.files import Unreadable, decode_line
+from thuocdo.dossiers.files import LineBlock, Unreadable, decode_line
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 from thuocdo.dossiers.selectors import hash_key
 
@@ -263,12 +263,20 @@ def _collector_paused() -> Iterator[None]:
 
 
 def prepare_documents(
-    records: Sequence[tuple[str, Any]], *, lookups: Lookups, vendor: str, source_id: int | None, now: datetime
+    records: Sequence[tuple[str, Any]] | LineBlock,
+    *,
+    lookups: Lookups,
+    vendor: str,
+    source_id: int | None,
+    now: datetime,
 ) -> Prepared:
     """Parse and validate a batch and build its rows; touches no database, so it can run in a worker process.
 
-    A record is a decoded document, or the bytes of one JSON line (decoded here, so in the worker too).
+    A record is a decoded document, or the bytes of one JSON line (decoded here, so in the worker too);
+    a LineBlock is split into such records here.
     """
+    if isinstance(records, LineBlock):
+        records = records.records()
     report = IngestReport()
     best: dict[str, Candidate] = {}
     bad: list[tuple[Rejection, Any]] = []
@@ -593,7 +601,7 @@ def _step_status(value: str) -> int | None:
 
 def _candidate(
     d: ParsedDossier,
-    raw: str,
+    raw: str | bytes,
     key: tuple[int, str],
     *,
     source_id: int | None,

@@ -250,9 +250,10 @@ def rebuild_facts(*, now: datetime) -> SyncReport:
     return sync_facts(full=True, now=now)
 
 
-def on_dossiers_stored(codes: Sequence[str], **_: Any) -> None:
-    """Hook for the dossiers app: refresh the index for a batch just written, in the same transaction."""
-    sync_facts(codes=codes, now=datetime.now(UTC))
+def on_dossiers_stored(sender: Any = None, *, codes: Sequence[str] = (), **_: Any) -> None:
+    """Signal receiver for the dossiers app: refresh the index for a batch just written, in its transaction."""
+    if codes:
+        sync_facts(codes=codes, now=datetime.now(UTC))
 
 
 # ----------------------------------------------------------------------------------------------

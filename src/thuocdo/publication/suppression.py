@@ -46,15 +46,22 @@ def exposed(target: LinearCell, published: Sequence[LinearCell], variables: Sequ
 
 
 def protect(
-    cells: Sequence[LinearCell], *, cost: Callable[[LinearCell], tuple[object, ...]]
+    cells: Sequence[LinearCell],
+    *,
+    cost: Callable[[LinearCell], float],
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, str]:
     """Keys to withhold, each with its reason (PRIMARY or COMPLEMENTARY), so no primary cell is exposed.
 
-    For an exposed primary cell, the cheapest published cell whose removal alone protects it is withheld;
-    if no single cell does, the cheapest exposing cell is withheld and the check repeats. Each round
-    withholds one more cell, so it ends (at worst with everything withheld).
+    For an exposed primary cell, the cheapest remedy among published cells is withheld: one cell, or a
+    composite cell together with its cheapest published member (`members` maps e.g. a factor to its
+    criteria) — a factor and one of its criteria cost less than the overall index. If no such remedy
+    protects the cell alone, the cheapest exposing cell is withheld and the check repeats. Each round
+    withholds at least one more cell, so it ends (at worst with everything withheld).
     """
+    members = members or {}
     variables = sorted({v for c in cells for v, w in c.weights.items() if w})
+    by_key = {c.key: c for c in cells}
     withheld: dict[str, str] = {c.key: PRIMARY for c in cells if c.primary}
     primaries = [c for c in cells if c.primary and any(c.weights.values())]
     while True:
@@ -62,15 +69,26 @@ def protect(
         target = next((p for p in primaries if exposed(p, published, variables)), None)
         if target is None:
             return withheld
-        candidates = sorted(published, key=cost)
+        remedies: list[tuple[LinearCell, ...]] = [(c,) for c in published]
+        for composite in published:
+            inside = [by_key[k] for k in members.get(composite.key, ()) if k in by_key and k not in withheld]
+            if inside:
+                remedies.append((composite, min(inside, key=lambda c: (cost(c), c.key))))
+        remedies.sort(key=lambda r: (sum(cost(c) for c in r), [c.key for c in r]))
         chosen = next(
             (
-                c
-                for c in candidates
-                if not exposed(target, [p for p in published if p.key != c.key], variables)
+                remedy
+                for remedy in remedies
+                if not exposed(target, [p for p in published if p not in remedy], variables)
             ),
             None,
         )
         if chosen is None:
-            chosen = next(c for c in candidates if any(c.weights.get(v) for v in target.weights))
-        withheld[chosen.key] = COMPLEMENTARY
+            chosen = (
+                min(
+                    (c for c in published if any(c.weights.get(v) for v in target.weights)),
+                    key=lambda c: (cost(c), c.key),
+                ),
+            )
+        for cell in chosen:
+            withheld[cell.key] = COMPLEMENTARY

@@ -34,7 +34,7 @@ from thuocdo.units.sources import COMMUNE, PROVINCE
 SCOPE, AGENCY, COMMUNE_KIND, BLOCK = "scope", "agency", "commune", "block"
 _AGENCY, _COMMUNE, _BLOCK, _WEIGHT = "_agency", "_commune", "_block", "_w"
 _BLANK = "(trống)"  # core.estimation's label for a blank group value
-LEVELS = {"item": 0, "factor": 1, "aspect": 2, "overall": 3}
+COSTS = {"item": 1.0, "factor": 3.0, "aspect": 6.0, "overall": 100.0}
 CACHE_SECONDS = 600
 
 
@@ -385,12 +385,16 @@ def withheld_cells(instrument: Instrument, result: IndexResult) -> dict[str, str
     ns.update({f"factor:{c}": e.n for c, e in result.factors.items()})
     ns.update({f"aspect:{c}": e.n for c, e in result.aspects.items()})
 
-    def cost(cell: suppression.LinearCell) -> tuple[object, ...]:
-        # Withhold a neighbouring criterion before a factor, a factor before the overall; fewest answers first.
+    def cost(cell: suppression.LinearCell) -> float:
+        # A criterion before a factor, a factor before an aspect; the overall index only as a last resort.
         level = cell.key.split(":", 1)[0]
-        return (LEVELS[level], ns.get(cell.key, 0), cell.key)
+        return COSTS[level] + ns.get(cell.key, 0) * 1e-6
 
-    return suppression.protect(_linear_cells(instrument, result), cost=cost)
+    members: dict[str, list[str]] = {
+        f"factor:{f.code}": [f"item:{c.code}" for c in f.criteria] for f in instrument.factors
+    }
+    members.update({f"aspect:{a.code}": [f"factor:{f}" for f in a.factors] for a in instrument.aspects})
+    return suppression.protect(_linear_cells(instrument, result), cost=cost, members=members)
 
 
 def domain_from(

@@ -470,13 +470,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         if analysis is not None:
             chart = _matrix_chart(analysis, cells)
-    drivers: list[tuple[Driver, survey_results.Cell | None]] = []
+    drivers: list[tuple[Driver, survey_results.Cell | None, float]] = []
     if analysis is not None:
         drivers = sorted(
-            ((d, cells.get(d.code)) for d in analysis.drivers),
+            ((d, cells.get(d.code), 100 * d.importance) for d in analysis.drivers),
             key=lambda r: (r[0].priority is None, -(r[0].priority or 0), r[0].code),
         )
-    top = [d.code for d, _cell in drivers if d.quadrant == QUADRANTS[(True, True)]][:5]
+    top = [d.code for d, _cell, _share in drivers if d.quadrant == QUADRANTS[(True, True)]][:5]
     matrix_summary = _(
         "Ma trận ưu tiên của %(n)d tiêu chí: trục ngang là mức độ tác động, trục dọc là khoảng cách tới 100%%. "
     ) % {"n": len(drivers)} + (

@@ -195,13 +195,23 @@ class Response(models.Model):
     """One anonymous answer sheet. No identity, token, dossier, IP, device, staff member or time of day."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="responses")
-    instrument = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="responses")
+    # Written many times a second. The references are kept by Django (PROTECT / SET_NULL run in the
+    # delete collector), not by database constraints: a deferred constraint check locks the campaign,
+    # instrument and agency rows at every commit, and concurrent submissions then contend on those
+    # locks (docs/surveys/collection.md, "Speed"). Rows are written only by services.submit_response,
+    # with ids taken from the campaign itself. (campaign, stratum) serves the campaign's lookups.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="responses", db_index=False, db_constraint=False
+    )
+    instrument = models.ForeignKey(
+        InstrumentVersion, on_delete=models.PROTECT, related_name="responses", db_index=False, db_constraint=False
+    )
     channel = models.CharField(_("kênh"), max_length=12, choices=Channel.choices)
     stratum = models.CharField(_("tầng"), max_length=60, blank=True)
     agency = models.ForeignKey(
-        "units.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+        "units.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     counter = models.CharField(_("quầy"), max_length=60, blank=True)
     answers = models.JSONField(_("trả lời"), default=dict)
     demographics = models.JSONField(_("thông tin nhân khẩu (tùy chọn)"), default=dict, blank=True)
@@ -224,7 +234,10 @@ class SeenKey(models.Model):
         INSTANCE = "instance", _("meta/instanceID")
         DOSSIER = "dossier", _("hồ sơ")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # Like Response: no constraint to lock the campaign row at each commit; the unique index serves lookups.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     key_hash = models.CharField(max_length=64)
 

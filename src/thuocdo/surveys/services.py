@@ -16,12 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from thuocdo.audit.services import record_change
 from thuocdo.core.instruments import Instrument, InstrumentError, canonical_hash, parse_instrument
 from thuocdo.core.sampling import SamplingError, allocate, cochran, select_stratified, yamane
-from thuocdo.surveys import selectors
+from thuocdo.surveys import fastpath, selectors
 from thuocdo.surveys.answers import (
     BEFORE_RESULT,
     CheckedSheet,
@@ -435,28 +435,24 @@ def _use_invitation(invitation_id: int) -> bool:
     concurrent uses exactly one changes the row, the other waits for it and then matches nothing."""
     sql = _SQL.get("use")
     if sql is None:
-        table = connection.ops.quote_name(Invitation._meta.db_table)
+        table = fastpath.quote(Invitation._meta.db_table)
         sql = _SQL["use"] = f"UPDATE {table} SET used = %s WHERE id = %s AND used = %s"  # noqa: S608 - our table
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [True, invitation_id, False])
-        return cursor.rowcount == 1
+    return fastpath.run(sql, [True, invitation_id, False])[1] == 1
 
 
 def _insert(obj: Response) -> None:
     """INSERT a new row exactly as `save()` would (same field preparation), without the query compiler."""
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute read through the proxy costs
     meta = Response._meta
     fields = meta.concrete_fields
     sql = _SQL.get("insert")
     if sql is None:
-        q = connection.ops.quote_name
-        columns = ", ".join(q(f.column) for f in fields)
+        columns = ", ".join(fastpath.quote(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
-        sql = _SQL["insert"] = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        sql = _SQL["insert"] = f"INSERT INTO {fastpath.quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    fastpath.run(sql, [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields])
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
 
 
 def over_limit(bucket: str, key: str, *, limit: int, seconds: int) -> bool:

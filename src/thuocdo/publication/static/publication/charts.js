@@ -112,6 +112,8 @@
     };
   }
 
+  function nice(value, step) { return Math.ceil(value / step) * step; }
+
   function matrix(box, data) {
     var colours = { "Ưu tiên cải thiện": RED, "Duy trì thế mạnh": "#0b5394", "Cải thiện khi có nguồn lực": "#b45f06" };
     var xs = data.points.map(function (p) { return p.x; }).concat([data.xLine]);
@@ -119,7 +121,7 @@
     return {
       animation: !reduced,
       aria: { enabled: false },
-      grid: { left: 8, right: 24, top: 16, bottom: 40, containLabel: true },
+      grid: { left: 34, right: 24, top: 16, bottom: 40, containLabel: true },
       tooltip: {
         formatter: function (p) {
           var d = p.data;
@@ -127,8 +129,8 @@
             "<br>" + data.labels.index + ": " + vn(100 - d[1], 1) + "%<br>" + (d[4] || "");
         }
       },
-      xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 26, min: 0, max: Math.ceil(Math.max.apply(null, xs) + 1) },
-      yAxis: { type: "value", name: data.labels.y, nameLocation: "middle", nameGap: 34, min: 0, max: Math.ceil(Math.max.apply(null, ys) + 2) },
+      xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 26, min: 0, max: nice(Math.max.apply(null, xs) + 0.5, 2) },
+      yAxis: { type: "value", name: data.labels.y, nameLocation: "middle", nameGap: 30, min: 0, max: nice(Math.max.apply(null, ys) + 1, 5) },
       series: [{
         type: "scatter",
         symbolSize: 12,

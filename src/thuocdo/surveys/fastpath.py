@@ -1,0 +1,63 @@
+"""The few statements of a survey submission, run as cheaply as the database allows.
+
+A submission is one read and two writes (docs/surveys/collection.md, "Speed"). Through the ORM, compiling
+those statements cost more than running them, so they are written once as SQL with the models' table
+names. On PostgreSQL they also go through a server-binding cursor that prepares them: each worker's
+connection plans them once instead of on every request (planning the read's three-table join took longer
+than executing it). Everything else keeps Django's own cursor; transactions stay the caller's (the
+request's ATOMIC_REQUESTS), and the statements are logged like any other in debug and tests.
+
+Prepared statements need a session-level connection to PostgreSQL (direct, as deployed, or a pooler in
+session mode / PgBouncer ≥ 1.21 with max_prepared_statements): behind a pooler in transaction mode set
+settings.THUOCDO["PREPARED_STATEMENTS"] to False.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+@functools.cache
+def _prepared_cursor_class() -> type:
+    # Imported on PostgreSQL only: the module needs psycopg.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        def execute(
+            self, query: Any, params: Any = None, *, prepare: bool | None = True, binary: Any = None
+        ) -> Any:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return PreparedCursor
+
+
+def _use_prepared(vendor: str) -> bool:
+    return vendor == "postgresql" and bool(getattr(settings, "THUOCDO", {}).get("PREPARED_STATEMENTS", True))
+
+
+def run(sql: str, params: Sequence[Any]) -> tuple[tuple[Any, ...] | None, int]:
+    """Run one statement of the submission path: (its first row or None, the number of rows it touched)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if _use_prepared(db.vendor):
+        db.close_if_health_check_failed()
+        db.ensure_connection()
+        db.validate_thread_sharing()
+        with db.wrap_database_errors:
+            raw = _prepared_cursor_class()(db.connection)
+        cursor = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    else:
+        cursor = db.cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone() if cursor.description else None
+        return (tuple(row) if row is not None else None), cursor.rowcount
+
+
+def quote(name: str) -> str:
+    """A table or column name quoted for the database in use."""
+    return str(connections[DEFAULT_DB_ALIAS].ops.quote_name(name))

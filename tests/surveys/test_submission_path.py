@@ -1,0 +1,136 @@
+"""The fast submission path: few statements, yet every change an official makes is seen at the next request."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from thuocdo.surveys import selectors, services
+from thuocdo.surveys.models import Campaign, Invitation, Response
+from thuocdo.surveys.openrosa import form_version
+from thuocdo.surveys.selectors import FrameEntry
+
+from .conftest import full_sheet
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(queries) -> list[str]:
+    """The statements of a request, without the savepoints the test transaction adds around it."""
+    return [
+        q["sql"].split()[0].upper()
+        for q in queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+    ]
+
+
+def draw(campaign, n: int = 40) -> list[str]:
+    frame = [FrameEntry(f"D{i}", "S.TP" if i % 2 else "X.BMT", "Cơ quan") for i in range(n)]
+    services.draw_sample(campaign=campaign, frame=frame, actor="test", seed=5)
+    return [services.invitation_token(i) for i in Invitation.objects.filter(campaign=campaign).order_by("id")]
+
+
+def submission(campaign, stratum="S.TP", version=None) -> dict:
+    body = "".join(f"<{c}>{v}</{c}>" for c, v in full_sheet(4).items())
+    xml = (
+        f'<data id="{campaign.slug}" version="{version or form_version(campaign)}"><stratum>{stratum}</stratum>'
+        f"{body}<meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>"
+    ).encode()
+    return {"xml_submission_file": SimpleUploadedFile("s.xml", xml, "text/xml")}
+
+
+def odk(client, key, campaign, stratum="S.TP", version=None):
+    return client.post(f"/openrosa/key/{key}/submission", submission(campaign, stratum, version))
+
+
+def test_a_web_submission_reads_once_and_writes_twice(client, campaign):
+    tokens = draw(campaign)
+    client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet(4))  # the worker's copy is built
+    sheet = full_sheet(5)
+    with CaptureQueriesContext(connection) as queries:
+        sent = client.post(reverse("surveys:invitation", args=[tokens[1]]), sheet)
+    assert sent.status_code == 302
+    assert statements(queries.captured_queries) == ["SELECT", "UPDATE", "INSERT"]
+    assert Response.objects.filter(answers__A1=5).count() == 1
+
+
+def test_an_openrosa_submission_reads_once_and_writes_twice(client, campaign):
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    assert odk(client, key, campaign).status_code == 201
+    data = submission(campaign)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(f"/openrosa/key/{key}/submission", data).status_code == 201
+    assert statements(queries.captured_queries) == ["SELECT", "INSERT", "INSERT"]
+    assert Response.objects.count() == 2
+
+
+def test_closing_a_campaign_stops_answers_at_once(client, campaign):
+    tokens = draw(campaign)
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    assert client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet()).status_code == 302
+    assert odk(client, key, campaign).status_code == 201
+    services.set_campaign_status(campaign=campaign, status=Campaign.Status.CLOSED, actor="test")
+    page = client.post(reverse("surveys:invitation", args=[tokens[1]]), full_sheet())
+    assert "không còn nhận phiếu" in page.content.decode()
+    assert odk(client, key, campaign).status_code == 404
+    assert (
+        Response.objects.count() == 2
+        and not Invitation.objects.get(token_hash=selectors.sha256(tokens[1])).used
+    )
+
+
+def test_new_strata_change_the_form_version_for_every_worker(client, campaign, world):
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    old = form_version(campaign)
+    assert (
+        odk(client, key, campaign, stratum="S.TP").status_code == 201
+    )  # the copy with the agencies as strata
+    services.draw_sample(
+        campaign=campaign,
+        frame=[FrameEntry(f"K{i}", "KHOI-1", "Khối 1") for i in range(10)],
+        actor="test",
+        seed=1,
+    )
+    assert form_version(campaign) != old
+    stale = odk(client, key, campaign, version=old)
+    assert stale.status_code == 409 and "/data/@version" in stale.content.decode()
+    assert odk(client, key, campaign, stratum="S.TP").status_code == 400  # no longer a stratum
+    assert odk(client, key, campaign, stratum="KHOI-1").status_code == 201
+    assert Response.objects.filter(stratum="KHOI-1", agency__isnull=True).count() == 1
+
+
+def test_an_edit_in_the_admin_is_seen_at_the_next_request(client, campaign):
+    url = reverse("surveys:open", args=[campaign.slug])
+    assert client.get(url).status_code == 200
+    campaign.open_link = False
+    campaign.save()  # what the admin's change form does
+    assert client.get(url).status_code == 404
+
+
+def test_the_stamp_is_the_same_however_the_campaign_is_read(campaign):
+    tokens = draw(campaign)
+    state = selectors.invitation_state(tokens[0])
+    by_token = selectors.campaign_snapshot(state.campaign_id, state.stamp)
+    assert selectors.snapshot_of(campaign) is by_token  # one copy per worker, not one per way in
+    assert selectors.campaign_state(campaign.slug)[0] is by_token
+
+
+def test_answers_from_the_snapshot_point_at_the_evaluated_agency(client, campaign, world):
+    r = services.submit_response(
+        campaign=campaign, channel="open", raw=full_sheet(), today=campaign.starts_on, stratum="X.BMT"
+    )
+    assert Response.objects.get(pk=r.pk).agency == world["agencies"]["X.BMT"]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_prepared_statements_can_be_turned_off(client, campaign, settings, prepared):
+    settings.THUOCDO = {**settings.THUOCDO, "PREPARED_STATEMENTS": prepared}
+    tokens = draw(campaign)
+    assert client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet()).status_code == 302
+    again = client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet())
+    assert "đã được gửi" in again.content.decode() and Response.objects.count() == 1

@@ -156,3 +156,15 @@ def test_public_api_and_open_data_never_show_a_withheld_value(survey_world, clie
     assert tai_chinh and ",,,3," in tai_chinh[0]  # value and interval empty, n = 3
     page = client.get("/hai-long/?tinh=66").content.decode()
     assert "Sở Tài chính" in page and "Chưa đủ số phiếu" in page
+
+
+def test_command_publishes_a_campaign_and_reports_errors(survey_world):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("publication", "publish-survey", "sipas-2026", stdout=out)
+    assert "Công bố kết quả đợt «Khảo sát SIPAS 2026» năm 2026" in out.getvalue()
+    with pytest.raises(CommandError, match="không có đợt khảo sát «khong-co»"):
+        call_command("publication", "publish-survey", "khong-co")

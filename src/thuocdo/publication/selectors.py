@@ -457,3 +457,10 @@ def survey_components(*, unit: AdminUnit, year: int) -> list[tuple[str, str, Poi
             if isinstance(c.components, dict) and c.components.get("factor") == code
         )
     return out
+
+
+def survey_campaign(slug: str) -> Any:
+    """A survey campaign by slug (for the publishing command), or None."""
+    from thuocdo.surveys.models import Campaign
+
+    return Campaign.objects.select_related("instrument").filter(slug=slug).first()

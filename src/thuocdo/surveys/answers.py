@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from thuocdo.core.instruments import Condition, Instrument
+from thuocdo.core.instruments import Condition, Criterion, Instrument
 
 # Flag codes. A flagged response is kept; whether estimates include it is the campaign's audited choice.
 SPEEDER = "speeder"
@@ -61,11 +61,45 @@ def _as_int(raw: object) -> int | None:
     return int(text)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What checking needs from an instrument, worked out once: checking runs on every submission."""
+
+    criteria: tuple[tuple[Criterion, frozenset[int]], ...]  # with each criterion's scale values
+    options: dict[str, frozenset[int]]  # single-choice question → its option values
+    codes: tuple[str, ...]  # every item code a form may carry, criteria first
+
+
+_PLANS: dict[int, tuple[Instrument, _Plan]] = {}
+
+
+def _plan(instrument: Instrument) -> _Plan:
+    held = _PLANS.get(id(instrument))
+    if held is not None and held[0] is instrument:
+        return held[1]
+    if len(_PLANS) > 64:  # instruments are parsed once per version; this only bounds odd callers
+        _PLANS.clear()
+    criteria = tuple((c, c.scale.values) for c in instrument.criteria)
+    plan = _Plan(
+        criteria=criteria,
+        options={q.code: frozenset(o.value for o in q.options) for q in instrument.questions},
+        codes=tuple(c.code for c, _v in criteria) + tuple(q.code for q in instrument.questions),
+    )
+    _PLANS[id(instrument)] = (instrument, plan)
+    return plan
+
+
+def item_codes(instrument: Instrument) -> tuple[str, ...]:
+    """Every criterion and question code of the instrument (the fields an answer sheet may carry)."""
+    return _plan(instrument).codes
+
+
 def check_sheet(
     instrument: Instrument, raw: Mapping[str, object], *, require_all_criteria: bool = False
 ) -> CheckedSheet:
     """Validate raw answers (strings or ints by code) against the instrument; answers to questions
     that the filter says were not asked are dropped, not stored."""
+    plan = _plan(instrument)
     sheet = CheckedSheet()
     for question in instrument.questions:
         value = raw.get(question.code)
@@ -79,7 +113,7 @@ def check_sheet(
             if number is None:
                 sheet.errors[question.code] = f"Giá trị «{value}» không phải là số."
                 continue
-            if question.kind == "single" and number not in {o.value for o in question.options}:
+            if question.kind == "single" and number not in plan.options[question.code]:
                 sheet.errors[question.code] = f"Giá trị {number} không phải là một phương án."
                 continue
             target[question.code] = number
@@ -88,7 +122,7 @@ def check_sheet(
     for question in instrument.questions:
         if question.code in sheet.answers and not _asked(question.asked_if, sheet.answers):
             del sheet.answers[question.code]
-    for criterion in instrument.criteria:
+    for criterion, allowed_values in plan.criteria:
         value = raw.get(criterion.code)
         asked = _asked(criterion.asked_if, sheet.answers)
         if value is None or str(value).strip() == "":
@@ -98,12 +132,12 @@ def check_sheet(
         if not asked:
             continue
         number = _as_int(value)
-        if number is None or number not in criterion.scale.values:
-            allowed = ", ".join(str(v) for v in sorted(criterion.scale.values))
+        if number is None or number not in allowed_values:
+            allowed = ", ".join(str(v) for v in sorted(allowed_values))
             sheet.errors[criterion.code] = f"Giá trị «{value}» không thuộc thang đo ({allowed})."
             continue
         sheet.answers[criterion.code] = number
-    if not sheet.errors and not any(c.code in sheet.answers for c in instrument.criteria):
+    if not sheet.errors and not any(c.code in sheet.answers for c, _v in plan.criteria):
         sheet.errors["__all__"] = "Phiếu chưa có câu trả lời nào cho các tiêu chí."
     return sheet
 
@@ -111,7 +145,7 @@ def check_sheet(
 def scored(instrument: Instrument, answers: Mapping[str, int | str]) -> list[int]:
     """The criterion answers in questionnaire order."""
     out = []
-    for c in instrument.criteria:
+    for c, _values in _plan(instrument).criteria:
         value = answers.get(c.code)
         if isinstance(value, int):
             out.append(value)

@@ -204,7 +204,11 @@ class Response(models.Model):
         Campaign, on_delete=models.PROTECT, related_name="responses", db_index=False, db_constraint=False
     )
     instrument = models.ForeignKey(
-        InstrumentVersion, on_delete=models.PROTECT, related_name="responses", db_index=False, db_constraint=False
+        InstrumentVersion,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(_("kênh"), max_length=12, choices=Channel.choices)
     stratum = models.CharField(_("tầng"), max_length=60, blank=True)

@@ -25,7 +25,7 @@ from thuocdo.accounts.selectors import ENTER_DATA, MANAGE_CONFIG, can, scope_for
 from thuocdo.core.instruments import Instrument
 from thuocdo.shared.tabular import ImportFailed, read_table
 from thuocdo.surveys import selectors, services
-from thuocdo.surveys.answers import FLAG_LABELS
+from thuocdo.surveys.answers import FLAG_LABELS, item_codes
 from thuocdo.surveys.forms import FlagPolicyForm, FrameUploadForm, PaperHeaderForm, XLSFormUploadForm
 from thuocdo.surveys.models import Campaign, Channel, DossierRating, InstrumentVersion, Kiosk, PaperSheet
 from thuocdo.surveys.xlsform import XLSFormError, instrument_workbook, workbook_bytes
@@ -80,8 +80,8 @@ def _sections(instrument: Instrument, values: dict[str, str], errors: dict[str, 
 
 
 def _raw(request: HttpRequest, instrument: Instrument) -> dict[str, str]:
-    codes = [c.code for c in instrument.criteria] + [q.code for q in instrument.questions]
-    return {code: request.POST.get(code, "") for code in codes if request.POST.get(code, "") != ""}
+    post = request.POST
+    return {code: value for code in item_codes(instrument) if (value := post.get(code, ""))}
 
 
 def _seconds(request: HttpRequest) -> float | None:

@@ -1,4 +1,5 @@
-"""`thuocdo publication`: import published history, take the daily ranking snapshot, set and list targets."""
+"""`thuocdo publication`: import published history, publish a survey campaign, take the daily ranking snapshot,
+set and list targets."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
-            dest="subcommand", required=True, metavar="{import-history,snapshot,set-target,targets}"
+            dest="subcommand",
+            required=True,
+            metavar="{import-history,publish-survey,snapshot,set-target,targets}",
         )
+        survey = sub.add_parser(
+            "publish-survey",
+            help="publish a closed campaign's design-based estimates (small cells withheld); again = replace",
+        )
+        survey.add_argument("campaign", help="the campaign's slug")
+        survey.add_argument("--year", type=int, default=None, help="the figures' year (default: start year)")
         imp = sub.add_parser(
             "import-history",
             help="import published values: unit_code (or agency_code), year, measure, value[, period, "
@@ -56,6 +65,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         {
             "import-history": self._import,
+            "publish-survey": self._publish_survey,
             "snapshot": self._snapshot,
             "set-target": self._set_target,
             "targets": self._targets,
@@ -76,6 +86,22 @@ class Command(BaseCommand):
         self.stdout.write(report.summary())
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"  {warning}"))
+
+    def _publish_survey(self, options: dict[str, Any]) -> None:
+        campaign = selectors.survey_campaign(options["campaign"])
+        if campaign is None:
+            raise CommandError(f"không có đợt khảo sát «{options['campaign']}»")
+        try:
+            with transaction.atomic():
+                report = services.publish_campaign_results(
+                    campaign=campaign,
+                    actor="thuocdo publication publish-survey",
+                    now=timezone.now(),
+                    year=options["year"],
+                )
+        except services.PublishError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(report.summary())
 
     def _snapshot(self, options: dict[str, Any]) -> None:
         on = options["date"] or timezone.localdate()

@@ -38,7 +38,14 @@ SECTIONS = (
     Section("units", _("Đơn vị"), ("units:index", "units:search"), "don-vi/"),
     Section("open_data", _("Dữ liệu mở"), ("publication:open_data", "publication:datasets")),
 )
-_BY_KEY = {section.key: section for section in SECTIONS}
+# Officials' work pages, shown after the public menu to signed-in staff (each page still checks scope).
+STAFF_SECTIONS = (
+    Section("staff_index", _("Chỉ số 766"), ("indices:index766",)),
+    Section("staff_feedback", _("Xử lý phản ánh"), ("feedback:work_list",)),
+    Section("staff_surveys", _("Khảo sát"), ("surveys:campaigns",)),
+    Section("staff_satisfaction", _("Kết quả hài lòng"), ("publication:dashboard",)),
+)
+_BY_KEY = {section.key: section for section in (*SECTIONS, *STAFF_SECTIONS)}
 
 
 def section_url(section: Section) -> str:
@@ -58,12 +65,14 @@ def url_for(key: str) -> str:
     return section_url(_BY_KEY[key])
 
 
-def main_items(current_path: str) -> list[NavItem]:
-    """The menu entries with the one containing `current_path` marked current."""
+def main_items(current_path: str, *, staff: bool = False) -> list[NavItem]:
+    """The menu entries with the one containing `current_path` marked current; staff also get their work pages."""
     items = []
     home = reverse("web:home")
-    for section in SECTIONS:
+    for section in (*SECTIONS, *STAFF_SECTIONS) if staff else SECTIONS:
         url = section_url(section)
+        if staff and section in STAFF_SECTIONS and url == "#":
+            continue
         if url == "#":
             current = False
         elif url == home:

@@ -74,4 +74,6 @@ def section_url(key: str) -> str:
 def main_nav(context: template.Context) -> dict[str, Any]:
     """The main navigation with the current section marked for assistive technology."""
     request = context.get("request")
-    return {"items": navigation.main_items(request.path if request else "")}
+    user = getattr(request, "user", None)
+    staff = bool(user is not None and user.is_authenticated)
+    return {"items": navigation.main_items(request.path if request else "", staff=staff)}

@@ -1,11 +1,14 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
-gunicorn, 2 sync workers, production settings (debug off, compressed static manifest), PostgreSQL from
-THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and recreated).
+gunicorn with production settings (debug off, compressed static manifest): 2 sync workers as `make serve`
+runs it, then 2 workers × 4 threads for comparison. PostgreSQL from THUOCDO_BENCH_PG (default
+postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and recreated); synchronous_commit is
+reported, never changed.
 Load: wrk on 127.0.0.1 (one invitation token, or one new meta/instanceID, per request), after a warm-up.
 Each run checks that the number of stored responses equals the number of successful requests (none lost).
 Baseline: the same POST to a trivial Django view that only returns 200, under the same server: the
-framework's ceiling on this machine.
+framework's ceiling on this machine. CPU time per request of the gunicorn workers and of their PostgreSQL
+backends is reported too: the rates depend on what else runs on the machine, the CPU times much less.
 
     python -m bench submissions        # through the runner
     python -m bench.submissions        # alone
@@ -98,7 +101,7 @@ LUA_WEB = """
 local tokens, i, body = {}, 0, "%(body)s"
 function init(args)
   for line in io.lines("%(tokens)s") do table.insert(tokens, line) end
-  i = id * 100000
+  i = %(offset)d + id * math.floor(#tokens / 2)
 end
 function request()
   i = i + 1
@@ -108,7 +111,7 @@ end
 """
 LUA_OPENROSA = """
 local i = 0
-function init(args) i = id * 10000000 end
+function init(args) i = %(offset)d + id * 10000000 end
 function request()
   i = i + 1
   local xml = '<data id="bench" version="%(version)s"><stratum>B' .. (i %% 4) .. '</stratum><F1>2</F1>%(answers)s<meta><instanceID>uuid:bench-' .. i .. '</instanceID></meta></data>'
@@ -215,16 +218,48 @@ def run(*, quick: bool) -> list[Figure]:
     answers = "&".join(f"{c}={4 + (i % 2)}" for i, c in enumerate(setup["criteria"])) + "&F1=2&started="
     csrf = "b" * 32
     groups = "".join(f"<{c}>{4 + (i % 2)}</{c}>" for i, c in enumerate(setup["criteria"]))
-    scripts = {
-        "web": LUA_WEB % {"body": answers, "tokens": work / "tokens.txt", "csrf": csrf},
-        "openrosa": LUA_OPENROSA % {"version": setup["version"], "answers": groups, "key": setup["key"]},
-        "baseline": LUA_BASELINE % {"body": answers},
-    }
-    for name, text in scripts.items():
-        (work / f"{name}.lua").write_text(LUA_COMMON + textwrap.dedent(text))
+    # Each server configuration gets its own quarter of the tokens (two wrk threads, one eighth each).
+    quarter = len(setup["tokens"]) // 4
+    configs = [
+        ("gunicorn 2 sync workers (make serve)", ["-w", "2", "-k", "sync"], 0),
+        ("gunicorn 2 workers × 4 threads (gthread)", ["-w", "2", "-k", "gthread", "--threads", "4"], quarter),
+    ]
+    figures = []
+    try:
+        for label, options, offset in configs:
+            scripts = {
+                "web": LUA_WEB
+                % {"body": answers, "tokens": work / "tokens.txt", "csrf": csrf, "offset": offset},
+                "openrosa": LUA_OPENROSA
+                % {
+                    "version": setup["version"],
+                    "answers": groups,
+                    "key": setup["key"],
+                    "offset": offset * 1000,
+                },
+                "baseline": LUA_BASELINE % {"body": answers},
+            }
+            for name, text in scripts.items():
+                (work / f"{name}.lua").write_text(LUA_COMMON + textwrap.dedent(text))
+            results = _serve(options, env=env, work=work, seconds=seconds)
+            figures.extend(_figures(label, results))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _synchronous_commit() -> str:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+    return str(row[0]) if row else "?"
+
+
+def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int) -> dict[str, dict[str, Any]]:
     port = _free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), *options, "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "thuocdo.config.wsgi:application"],
         env=env, cwd=work, start_new_session=True,
     )  # fmt: skip
@@ -261,9 +296,13 @@ def run(*, quick: bool) -> list[Figure]:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=10)
-        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def _figures(server: str, results: dict[str, dict[str, Any]]) -> list[Figure]:
     base = results["baseline"]
     base_rate = base["requests"] / (base["duration_us"] / 1e6)
+    durability = f"synchronous_commit={_synchronous_commit()}"
     figures = []
     for name, label in (
         ("web", "web form /khao-sat/<token>/"),
@@ -280,11 +319,11 @@ def run(*, quick: bool) -> list[Figure]:
         )
         figures.append(
             Figure(
-                f"postgresql: {label}", rate, "submissions/s", baseline=base_rate,
-                baseline_name=f"trivial Django view, p99 {base['p99']:.1f} ms", target=TARGET_RATE,
+                f"postgresql, {server}: {label}", rate, "submissions/s", baseline=base_rate,
+                baseline_name=f"trivial Django view, same server, p99 {base['p99']:.1f} ms", target=TARGET_RATE,
                 note=f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f}); {ok} ok, {r['bad']} non-2xx/3xx, "
-                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost}); CPU per request: gunicorn {app_ms:.2f} ms + "
-                f"PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms)",
+                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost}), {durability}; CPU per request: gunicorn "
+                f"{app_ms:.2f} ms + PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms)",
             )
         )  # fmt: skip
     return figures

@@ -365,3 +365,25 @@ def test_citizens_name_the_agency_in_words_not_codes(world, client):
         {"category": world["conduct"].pk, "agency_code": "so tu phap", "title": "Cán bộ chậm", "body": "Cán bộ trả lời chậm và thiếu lịch sự."},
     )
     assert Submission.objects.get().agency == world["dept"]
+
+
+def test_counter_staff_log_a_call_and_read_the_tracking_code_back(world, client):
+    from thuocdo.accounts.models import RoleAssignment, User
+
+    world["ward"].path = f"/{world['ward'].pk}/"
+    world["ward"].save()
+    staff = User.objects.create_user("motcua", password="x" * 12)
+    RoleAssignment.objects.create(user=staff, role="counter_staff", agency=world["ward"])
+    client.force_login(staff)
+    response = client.post(
+        "/phan-anh/quan-ly/tiep-nhan/",
+        {"channel": "hotline", "category": world["procedures"].pk, "title": "Gọi điện phản ánh", "body": "Người dân gọi đường dây nóng báo trễ hẹn."},
+        follow=True,
+    )
+    s = Submission.objects.get()
+    assert s.channel == "hotline"
+    assert f"Mã tra cứu cho người dân: {s.tracking_code}" in response.content.decode()
+
+
+def test_citizens_cannot_use_the_staff_intake(world, client):
+    assert client.get("/phan-anh/quan-ly/tiep-nhan/").status_code == 302  # to the login page

@@ -98,3 +98,17 @@ class HandleForm(StyledFormMixin, forms.Form):
         self.fields["event"].choices = [
             (e.value, EVENT_LABELS.get(e.value, e.value)) for e in allowed if e.value != "reraise"
         ]  # type: ignore[attr-defined]
+
+
+class StaffIntakeForm(SubmissionForm):
+    """Counter or hotline staff log a submission on the caller's behalf."""
+
+    channel = forms.ChoiceField(
+        label=_("Kênh tiếp nhận"),
+        choices=[
+            ("counter", _("Tại bộ phận một cửa")),
+            ("hotline", _("Đường dây nóng")),
+            ("email", _("Thư điện tử")),
+        ],
+    )
+    field_order = ["channel"]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from thuocdo.core.feedback import STATE_LABELS_VI, Event, State, TransitionError, allowed_events
 from thuocdo.feedback import selectors, services
-from thuocdo.feedback.forms import HandleForm, ReraiseForm, SubmissionForm, TrackForm
+from thuocdo.feedback.forms import HandleForm, ReraiseForm, StaffIntakeForm, SubmissionForm, TrackForm
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -31,7 +31,21 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def submit(request: HttpRequest) -> HttpResponse:
-    form = SubmissionForm(request.POST or None, request.FILES or None)
+    return _intake(request, SubmissionForm, channel=None, template="feedback/submit.html")
+
+
+@login_required
+def staff_intake(request: HttpRequest) -> HttpResponse:
+    """Counter and hotline staff enter a submission for a caller; the caller gets the tracking code."""
+    from thuocdo.accounts.selectors import ENTER_DATA, visible_agencies
+
+    if not visible_agencies(request.user, ENTER_DATA).exists():
+        raise Http404
+    return _intake(request, StaffIntakeForm, channel="staff", template="feedback/staff_intake.html")
+
+
+def _intake(request: HttpRequest, form_class: Any, *, channel: str | None, template: str) -> HttpResponse:
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         agency = selectors.agency_by_name_or_code(data["agency_code"]) if data["agency_code"] else None
@@ -52,14 +66,21 @@ def submit(request: HttpRequest) -> HttpResponse:
                         contact_phone=data["contact_phone"],
                         contact_email=data["contact_email"],
                         attachments=data["attachments"],
+                        channel=data["channel"] if channel == "staff" else "web",
                     ),
                     now=timezone.now(),
                 )
             except services.FeedbackError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
+                if channel == "staff":
+                    messages.success(
+                        request,
+                        _("Đã tiếp nhận. Mã tra cứu cho người dân: %(code)s")
+                        % {"code": submission.tracking_code},
+                    )
                 return redirect("feedback:status", code=submission.tracking_code)
-    return render(request, "feedback/submit.html", {"form": form, "agency_names": selectors.agency_names()})
+    return render(request, template, {"form": form, "agency_names": selectors.agency_names()})
 
 
 def track(request: HttpRequest) -> HttpResponse:

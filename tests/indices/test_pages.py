@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dossiers", "test_urls")]
-
-
-@pytest.fixture
-def test_urls(settings):  # type: ignore[no-untyped-def]
-    settings.ROOT_URLCONF = "tests.indices.urls"
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dossiers")]
 
 
 def test_index_page_shows_groups_points_band_and_children(client, official):
@@ -75,16 +70,16 @@ def test_unknown_unit_or_bad_period_is_not_found(client, official):
 
 def test_api_index_explain_and_late(client, official):
     client.force_login(official)
-    got = client.get("/api-test/indices/766", {"unit": "province:66", "period": "2025-10"}).json()
+    got = client.get("/api/indices/766", {"unit": "province:66", "period": "2025-10"}).json()
     assert got["label"] == "Tỉnh Đắk Lắk"
     ind = {i["id"]: i for i in got["indicators"]}
     assert ind["2.1"]["denominator"] > 0
     assert round(sum(g["points"] for g in got["groups"]), 2) == got["total"]
     e = client.get(
-        "/api-test/indices/766/explain", {"indicator": "3.3", "unit": "province:66", "period": "2025-10"}
+        "/api/indices/766/explain", {"indicator": "3.3", "unit": "province:66", "period": "2025-10"}
     ).json()
     assert e["count"] == ind["3.3"]["denominator"]
     assert sum(r["in_numerator"] for r in e["items"]) <= e["numerator"]
-    late = client.get("/api-test/indices/766/late", {"unit": "agency:H66.01", "period": "2025-10"}).json()
+    late = client.get("/api/indices/766/late", {"unit": "agency:H66.01", "period": "2025-10"}).json()
     assert late["units"][0]["agency_code"] == "H66.01"
-    assert client.get("/api-test/indices/766", {"unit": "nowhere:1"}).status_code == 422
+    assert client.get("/api/indices/766", {"unit": "nowhere:1"}).status_code == 422

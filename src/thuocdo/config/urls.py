@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("thu-tuc/", include("thuocdo.catalog.urls")),
     path("phan-anh/", include("thuocdo.feedback.urls")),
     path("ho-so/", include("thuocdo.dossiers.urls")),
+    path("chi-so/", include("thuocdo.indices.urls")),
     path("", include("thuocdo.surveys.urls")),
     path("", include("thuocdo.publication.urls")),
     path("", include("thuocdo.web.urls")),

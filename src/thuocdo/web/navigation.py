@@ -65,14 +65,22 @@ def url_for(key: str) -> str:
     return section_url(_BY_KEY[key])
 
 
-def main_items(current_path: str, *, staff: bool = False) -> list[NavItem]:
-    """The menu entries with the one containing `current_path` marked current; staff also get their work pages."""
+def staff_items(current_path: str) -> list[NavItem]:
+    """Officials' work pages that exist, for the staff bar under the main menu."""
+    items = []
+    for section in STAFF_SECTIONS:
+        url = section_url(section)
+        if url != "#":
+            items.append(NavItem(section.label, url, current_path.startswith(url)))
+    return items
+
+
+def main_items(current_path: str) -> list[NavItem]:
+    """The menu entries with the one containing `current_path` marked current."""
     items = []
     home = reverse("web:home")
-    for section in (*SECTIONS, *STAFF_SECTIONS) if staff else SECTIONS:
+    for section in SECTIONS:
         url = section_url(section)
-        if staff and section in STAFF_SECTIONS and url == "#":
-            continue
         if url == "#":
             current = False
         elif url == home:

@@ -74,6 +74,14 @@ def section_url(key: str) -> str:
 def main_nav(context: template.Context) -> dict[str, Any]:
     """The main navigation with the current section marked for assistive technology."""
     request = context.get("request")
+    return {"items": navigation.main_items(request.path if request else "")}
+
+
+@register.inclusion_tag("web/partials/staff_nav.html", takes_context=True)
+def staff_nav(context: template.Context) -> dict[str, Any]:
+    """Officials' work pages, shown to signed-in staff under the main menu."""
+    request = context.get("request")
     user = getattr(request, "user", None)
-    staff = bool(user is not None and user.is_authenticated)
-    return {"items": navigation.main_items(request.path if request else "", staff=staff)}
+    if request is None or user is None or not user.is_authenticated:
+        return {"items": []}
+    return {"items": navigation.staff_items(request.path)}

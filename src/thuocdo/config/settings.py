@@ -244,6 +244,8 @@ THUOCDO = {
     "UNCERTAIN_HOLIDAYS_ARE_OFF": env_bool("THUOCDO_UNCERTAIN_HOLIDAYS_ARE_OFF", False),
     # Unknown DonViXuLy codes: accepted and reported (default), or quarantined when strict.
     "DOSSIERS_STRICT_AGENCIES": env_bool("THUOCDO_DOSSIERS_STRICT_AGENCIES", False),
+    # Survey submissions use server-side prepared statements on PostgreSQL; turn off behind a transaction-mode pooler.
+    "PREPARED_STATEMENTS": env_bool("THUOCDO_PREPARED_STATEMENTS", True),
     # The province this installation publishes for (GSO code); empty = the one with the most figures.
     "PROVINCE_CODE": os.environ.get("THUOCDO_PROVINCE_CODE", ""),
 }

@@ -25,9 +25,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 @functools.cache
 def _prepared_cursor_class() -> type:
     # Imported on PostgreSQL only: the module needs psycopg.
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
 
-    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc]
         def execute(
             self, query: Any, params: Any = None, *, prepare: bool | None = True, binary: Any = None
         ) -> Any:

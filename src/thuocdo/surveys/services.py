@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from thuocdo.audit.services import record_change
 from thuocdo.core.instruments import Instrument, InstrumentError, canonical_hash, parse_instrument
@@ -414,20 +414,20 @@ def send_reminders(*, campaign: Campaign, today: date, base_url: str) -> int:
 # Collecting answers --------------------------------------------------------------------------------------
 
 
-def _claim_key(campaign_id: int, kind: str, key: str) -> bool:
-    """Insert a duplicate guard; False when it was already there (a concurrent twin waits, then sees it)."""
-    table = SeenKey._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",  # noqa: S608 - table name is ours
-            [campaign_id, kind, sha256(key)],
-        )
-        return cursor.rowcount == 1
-
-
 # The submission path writes with SQL built once per process: on a request that does little else, the
 # ORM's query compiler cost more than the statements themselves (docs/surveys/collection.md, "Speed").
 _SQL: dict[str, str] = {}
+
+
+def _claim_key(campaign_id: int, kind: str, key: str) -> bool:
+    """Insert a duplicate guard; False when it was already there (a concurrent twin waits, then sees it)."""
+    sql = _SQL.get("claim")
+    if sql is None:
+        table = fastpath.quote(SeenKey._meta.db_table)
+        sql = _SQL["claim"] = (
+            f"INSERT INTO {table} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"  # noqa: S608 - our table
+        )
+    return fastpath.run(sql, [campaign_id, kind, sha256(key)])[1] == 1
 
 
 def _use_invitation(invitation_id: int) -> bool:

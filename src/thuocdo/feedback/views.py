@@ -31,7 +31,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def submit(request: HttpRequest) -> HttpResponse:
-    return _intake(request, SubmissionForm, channel=None, template="feedback/submit.html")
+    return _intake(request, SubmissionForm, channel=None)
 
 
 @login_required
@@ -41,10 +41,10 @@ def staff_intake(request: HttpRequest) -> HttpResponse:
 
     if not visible_agencies(request.user, ENTER_DATA).exists():
         raise Http404
-    return _intake(request, StaffIntakeForm, channel="staff", template="feedback/staff_intake.html")
+    return _intake(request, StaffIntakeForm, channel="staff")
 
 
-def _intake(request: HttpRequest, form_class: Any, *, channel: str | None, template: str) -> HttpResponse:
+def _intake(request: HttpRequest, form_class: Any, *, channel: str | None) -> HttpResponse:
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -80,7 +80,11 @@ def _intake(request: HttpRequest, form_class: Any, *, channel: str | None, templ
                         % {"code": submission.tracking_code},
                     )
                 return redirect("feedback:status", code=submission.tracking_code)
-    return render(request, template, {"form": form, "agency_names": selectors.agency_names()})
+    return render(
+        request,
+        "feedback/submit.html",
+        {"form": form, "agency_names": selectors.agency_names(), "staff_intake": channel == "staff"},
+    )
 
 
 def track(request: HttpRequest) -> HttpResponse:

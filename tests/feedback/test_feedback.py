@@ -387,3 +387,25 @@ def test_counter_staff_log_a_call_and_read_the_tracking_code_back(world, client)
 
 def test_citizens_cannot_use_the_staff_intake(world, client):
     assert client.get("/phan-anh/quan-ly/tiep-nhan/").status_code == 302  # to the login page
+
+
+def test_the_web_form_takes_a_procedure_by_name_and_a_map_point(world, client):
+    from thuocdo.catalog.models import Procedure, ProcedureField
+
+    field = ProcedureField.objects.create(code="HT", name="Hộ tịch")
+    proc = Procedure.objects.create(code="1.001193", name="Đăng ký khai sinh", field=field)
+    client.post(
+        "/phan-anh/gui/",
+        {"category": world["procedures"].pk, "procedure": "dang ky khai sinh", "latitude": "12.6667", "longitude": "108.05",
+         "title": "Trễ hẹn khai sinh", "body": "Hồ sơ khai sinh của con tôi trễ hẹn."},
+    )
+    s = Submission.objects.get()
+    assert s.procedure == proc and (s.latitude, s.longitude) == (12.6667, 108.05)
+
+
+def test_half_a_map_point_is_refused_naming_the_field(world, client):
+    page = client.post(
+        "/phan-anh/gui/",
+        {"category": world["procedures"].pk, "latitude": "12.6", "title": "Vị trí", "body": "Thiếu kinh độ trong phản ánh."},
+    ).content.decode()
+    assert "Cần cả vĩ độ và kinh độ" in page and Submission.objects.count() == 0

@@ -41,7 +41,29 @@ class SubmissionForm(StyledFormMixin, forms.Form):
     body = forms.CharField(
         label=_("Nội dung phản ánh, kiến nghị"), widget=forms.Textarea(attrs={"rows": 6}), min_length=10
     )
+    procedure = forms.CharField(
+        label=_("Thủ tục hành chính liên quan (nếu có)"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"list": "procedure-names", "autocomplete": "off"}),
+        help_text=_("Gõ mã hoặc tên thủ tục, ví dụ «Đăng ký khai sinh»."),
+    )
     dossier_code = forms.CharField(label=_("Số hồ sơ (nếu có)"), required=False, max_length=60)
+    latitude = forms.FloatField(
+        label=_("Vị trí: vĩ độ (nếu có)"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    longitude = forms.FloatField(
+        label=_("Vị trí: kinh độ (nếu có)"),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("Điện thoại có thể điền tự động bằng nút «Dùng vị trí của tôi»."),
+    )
     attachments = MultipleFileField(label=_("Ảnh hoặc tệp PDF (tối đa 5 tệp, mỗi tệp 10 MB)"), required=False)
     anonymous = forms.BooleanField(label=_("Gửi ẩn danh (không để lại thông tin liên hệ)"), required=False)
     contact_name = forms.CharField(label=_("Họ và tên"), required=False, max_length=150)
@@ -50,6 +72,8 @@ class SubmissionForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            self.add_error("longitude", _("Cần cả vĩ độ và kinh độ, hoặc để trống cả hai."))
         if data.get("anonymous"):
             data["contact_name"] = data["contact_phone"] = data["contact_email"] = ""
         return data

@@ -158,3 +158,25 @@ def indicator_tallies(
         "5.2": (on_time, len(categories)),
         "5.3": (satisfied.numerator, satisfied.denominator),
     }
+
+
+def procedure_by_code_or_name(text: str) -> Any:
+    """A procedure from what a citizen typed: its code, or its name (accent-insensitive)."""
+    from thuocdo.catalog.models import Procedure
+    from thuocdo.core.text import fold
+
+    text = text.strip()
+    if not text:
+        return None
+    code = text.split(" ", 1)[0]
+    return (
+        Procedure.objects.filter(code=code).first()
+        or Procedure.objects.filter(search_name=fold(text)).first()
+        or Procedure.objects.filter(search_name__contains=fold(text)).order_by("code").first()
+    )
+
+
+def procedure_names(limit: int = 400) -> list[str]:
+    from thuocdo.catalog.models import Procedure
+
+    return [f"{c} {n}" for c, n in Procedure.objects.order_by("code").values_list("code", "name")[:limit]]

@@ -49,9 +49,14 @@ def _intake(request: HttpRequest, form_class: Any, *, channel: str | None) -> Ht
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         agency = selectors.agency_by_name_or_code(data["agency_code"]) if data["agency_code"] else None
+        procedure = selectors.procedure_by_code_or_name(data["procedure"]) if data["procedure"] else None
         if data["agency_code"] and agency is None:
             form.add_error(
                 "agency_code", _("Không tìm thấy cơ quan này; hãy chọn từ danh sách gợi ý hoặc để trống.")
+            )
+        elif data["procedure"] and procedure is None:
+            form.add_error(
+                "procedure", _("Không tìm thấy thủ tục này; hãy chọn từ danh sách gợi ý hoặc để trống.")
             )
         else:
             try:
@@ -61,7 +66,10 @@ def _intake(request: HttpRequest, form_class: Any, *, channel: str | None) -> Ht
                         body=data["body"],
                         category=data["category"],
                         agency=agency,
+                        procedure=procedure,
                         dossier_code=data["dossier_code"],
+                        latitude=data["latitude"],
+                        longitude=data["longitude"],
                         contact_name=data["contact_name"],
                         contact_phone=data["contact_phone"],
                         contact_email=data["contact_email"],
@@ -83,7 +91,12 @@ def _intake(request: HttpRequest, form_class: Any, *, channel: str | None) -> Ht
     return render(
         request,
         "feedback/submit.html",
-        {"form": form, "agency_names": selectors.agency_names(), "staff_intake": channel == "staff"},
+        {
+            "form": form,
+            "agency_names": selectors.agency_names(),
+            "procedure_names": selectors.procedure_names(),
+            "staff_intake": channel == "staff",
+        },
     )
 
 

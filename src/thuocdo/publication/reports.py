@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 
 from thuocdo.publication import measures, selectors
-from thuocdo.shared.documents import QUOC_HIEU, TIEU_NGU, vietnamese_date_line
+from thuocdo.shared.documents import QUOC_HIEU, TIEU_NGU, new_word_document, vietnamese_date_line, word_line
 from thuocdo.units.models import AdminUnit
 
 Cell = str | int | float | Decimal | None
@@ -379,52 +379,17 @@ def render_xlsx(report: Report, *, progress: Progress | None = None) -> bytes:
 
 def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
     """An editable Word file: the Decree 30 header, headings, paragraphs, tables and chart images."""
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    word = Document()
-    section = word.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
-    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
-    normal = word.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(13)
-
-    def line(
-        where: Any,
-        text: str,
-        *,
-        bold: bool = False,
-        italic: bool = False,
-        size: float = 13,
-        center: bool = True,
-        underline: bool = False,
-    ) -> Any:
-        para = where.add_paragraph()
-        para.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY
-        para.paragraph_format.space_after = Pt(0)
-        run = para.add_run(text)
-        run.bold, run.italic, run.underline = bold, italic, underline
-        run.font.size = Pt(size)
-        return para
-
-    header = word.add_table(rows=1, cols=2)
-    header.alignment = WD_TABLE_ALIGNMENT.CENTER
-    left, right = header.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(10.0)
-    left.paragraphs[0].text = ""
-    if report.parent_issuer:
-        line(left, report.parent_issuer.upper(), size=12)
-    line(left, report.issuer.upper(), bold=True, size=12)
-    line(left, "———", size=10)
-    line(left, report.number, size=13)
-    right.paragraphs[0].text = ""
-    line(right, QUOC_HIEU, bold=True, size=12)
-    line(right, TIEU_NGU, bold=True, size=13, underline=True)
-    line(right, vietnamese_date_line(report.place, report.issued_on), italic=True, size=13)
+    word = new_word_document(
+        parent_issuer=report.parent_issuer,
+        issuer=report.issuer,
+        number=report.number,
+        place=report.place,
+        issued_on=report.issued_on,
+    )
+    line = word_line
 
     word.add_paragraph()
     line(word, report.title.upper(), bold=True, size=14)

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
+from typing import Any
 
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
@@ -91,12 +92,12 @@ def to_html(doc: AdminDocument) -> str:
 <div class="date">{e(vietnamese_date_line(doc.place, doc.issued_on))}</div></td>
 </tr></table>
 <h1>{e(doc.title.upper())}</h1>
-{f'<p class="subtitle">{e(doc.subtitle)}</p>' if doc.subtitle else ''}
-{f'<p class="addressee">{e(doc.addressee)}</p>' if doc.addressee else ''}
+{f'<p class="subtitle">{e(doc.subtitle)}</p>' if doc.subtitle else ""}
+{f'<p class="addressee">{e(doc.addressee)}</p>' if doc.addressee else ""}
 {facts}
-{''.join(f'<p class="body">{e(p)}</p>' for p in doc.paragraphs)}
+{"".join(f'<p class="body">{e(p)}</p>' for p in doc.paragraphs)}
 <table class="closing"><tr>
-<td class="recipients">{'<div class="label">Nơi nhận:</div>' + recipients if doc.recipients else ''}</td>
+<td class="recipients">{'<div class="label">Nơi nhận:</div>' + recipients if doc.recipients else ""}</td>
 <td class="signature"><div class="who">{e(doc.signer_title.upper())}</div><div class="bold">{e(doc.signer_name)}</div></td>
 </tr></table>
 </body></html>"""
@@ -109,11 +110,33 @@ def render_pdf(doc: AdminDocument) -> bytes:
     return HTML(string=to_html(doc)).write_pdf()  # type: ignore[no-any-return]
 
 
-def render_docx(doc: AdminDocument) -> bytes:
-    """An editable Word file with the same content and the Decree 30 header table."""
+def word_line(
+    where: Any,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float = 13,
+    center: bool = True,
+    underline: bool = False,
+) -> Any:
+    """One paragraph in a Word document or table cell, in the Decree 30 style."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    para = where.add_paragraph()
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY
+    para.paragraph_format.space_after = Pt(0)
+    run = para.add_run(text)
+    run.bold, run.italic, run.underline = bold, italic, underline
+    run.font.size = Pt(size)
+    return para
+
+
+def new_word_document(*, parent_issuer: str, issuer: str, number: str, place: str, issued_on: date) -> Any:
+    """An A4 Word document in Times New Roman 13 with the two-column Decree 30 header already written."""
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
     word = Document()
@@ -125,29 +148,35 @@ def render_docx(doc: AdminDocument) -> bytes:
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(13)
 
-    def line(cell_or_doc, text, *, bold=False, italic=False, size=13, center=True, underline=False):  # type: ignore[no-untyped-def]
-        para = cell_or_doc.add_paragraph()
-        para.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY
-        para.paragraph_format.space_after = Pt(0)
-        run = para.add_run(text)
-        run.bold, run.italic, run.underline = bold, italic, underline
-        run.font.size = Pt(size)
-        return para
-
     header = word.add_table(rows=1, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = header.rows[0].cells
     left.width, right.width = Cm(6.5), Cm(10.0)
     left.paragraphs[0].text = ""
-    if doc.parent_issuer:
-        line(left, doc.parent_issuer.upper(), size=12)
-    line(left, doc.issuer.upper(), bold=True, size=12)
-    line(left, "———", size=10)
-    line(left, doc.number, size=13)
+    if parent_issuer:
+        word_line(left, parent_issuer.upper(), size=12)
+    word_line(left, issuer.upper(), bold=True, size=12)
+    word_line(left, "———", size=10)
+    word_line(left, number, size=13)
     right.paragraphs[0].text = ""
-    line(right, QUOC_HIEU, bold=True, size=12)
-    line(right, TIEU_NGU, bold=True, size=13, underline=True)
-    line(right, vietnamese_date_line(doc.place, doc.issued_on), italic=True, size=13)
+    word_line(right, QUOC_HIEU, bold=True, size=12)
+    word_line(right, TIEU_NGU, bold=True, size=13, underline=True)
+    word_line(right, vietnamese_date_line(place, issued_on), italic=True, size=13)
+    return word
+
+
+def render_docx(doc: AdminDocument) -> bytes:
+    """An editable Word file with the same content and the Decree 30 header table."""
+    from docx.shared import Cm, Pt
+
+    word = new_word_document(
+        parent_issuer=doc.parent_issuer,
+        issuer=doc.issuer,
+        number=doc.number,
+        place=doc.place,
+        issued_on=doc.issued_on,
+    )
+    line = word_line
 
     word.add_paragraph()
     line(word, doc.title.upper(), bold=True, size=14)

@@ -140,10 +140,13 @@ def indicator_tallies(
     on_time = 0
     satisfaction: list[rules.SatisfactionInput] = []
     feedback_rules = rules.FeedbackRules()
+    calendars: dict[Any, Any] = {}  # one calendar per agency, not one lookup per submission
     for s in qs:
         categories.append(rules.Category(s.category.classification))
+        if s.agency_id not in calendars:
+            calendars[s.agency_id] = _add_days_for(s.agency)
         verdict = rules.timeliness(
-            timeline_of(s), as_of=as_of, rules=feedback_rules, add_working_days=_add_days_for(s.agency)
+            timeline_of(s), as_of=as_of, rules=feedback_rules, add_working_days=calendars[s.agency_id]
         )
         on_time += verdict.counts_on_time
         satisfaction.append(

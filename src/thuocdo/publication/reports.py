@@ -42,12 +42,24 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     decimals: int = 2
+    strong_rows: tuple[int, ...] = ()  # indexes of rows printed in bold (group headings, totals)
+    print_limit: int | None = None  # PDF and Word print this many rows; the XLSX keeps every row
+
+    def printed(self) -> tuple[tuple[tuple[Cell, ...], ...], int]:
+        """The rows a printed report shows and how many are left to the XLSX."""
+        if self.print_limit is None or len(self.rows) <= self.print_limit:
+            return self.rows, 0
+        return self.rows[: self.print_limit], len(self.rows) - self.print_limit
+
+
+def _more_text(count: int) -> str:
+    return f"… và {vn(count)} dòng khác: xem bản XLSX của báo cáo."
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
-    points: tuple[tuple[int, float], ...]
+    points: tuple[tuple[int | str, float], ...]  # (year, value) or (month label, value), in order
     estimated_years: tuple[int, ...] = ()
     band: tuple[tuple[int, float, float], ...] = ()  # (year, low, high)
 
@@ -59,13 +71,28 @@ class LineChart:
     series: tuple[Series, ...]
     targets: tuple[tuple[str, float], ...] = ()
     description: str = ""  # the text alternative
+    x_title: str = "Năm"
+    show_kind: bool = True  # mark measured and estimated points with a legend
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Horizontal bars of points against their maximum (e.g. the groups of the 766 index)."""
+
+    title: str
+    x_title: str
+    bars: tuple[tuple[str, float, float], ...]  # (label, value, maximum)
+    description: str = ""  # the text alternative
+
+
+Chart = LineChart | BarChart
 
 
 @dataclass(frozen=True)
 class Section:
     heading: str
     paragraphs: tuple[str, ...] = ()
-    chart: LineChart | None = None
+    chart: Chart | None = None
     tables: tuple[Table, ...] = ()
 
 
@@ -83,6 +110,7 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     signer_title: str = ""
     signer_role: str = ""
+    signer_name: str = ""
     recipients: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -101,8 +129,38 @@ def vn(value: Cell, decimals: int = 2) -> str:
 # --- charts -------------------------------------------------------------------------------------------
 
 
-def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict[str, Any]:
-    """The Vega-Lite specification of a line chart with target lines and interval bands."""
+def _bar_spec(chart: BarChart, *, width: int, height: int) -> dict[str, Any]:
+    alt: Any = importlib.import_module("altair")
+    rows: list[dict[str, Any]] = [
+        {"label": label, "value": value, "max": maximum, "text": f"{vn(value)}/{vn(maximum, 0)}"}
+        for label, value, maximum in chart.bars
+    ]
+    order = [r["label"] for r in rows]
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    base = alt.Chart(alt.Data(values=rows))
+    top = max((r["max"] for r in rows), default=1.0)
+    x_scale = alt.Scale(domain=[0, top * 1.18])
+    layers = [
+        base.mark_bar(color="#dde5ee", size=16).encode(
+            y=y, x=alt.X("max:Q", title=chart.x_title, scale=x_scale)
+        ),
+        base.mark_bar(color="#0b5394", size=16).encode(y=y, x=alt.X("value:Q", scale=x_scale)),
+        base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x="max:Q", text="text:N"),
+    ]
+    spec = (
+        alt.layer(*layers)
+        .properties(width=width - 160, height=max(height // 2, 28 * len(rows)), title=chart.title)
+        .configure(font="Noto Sans")
+        .configure_view(strokeWidth=0)
+        .configure_title(fontSize=13, anchor="start")
+    )
+    return spec.to_dict()  # type: ignore[no-any-return]
+
+
+def chart_spec(chart: Chart, *, width: int = 520, height: int = 260) -> dict[str, Any]:
+    """The Vega-Lite specification of a line chart with target lines and interval bands, or of a bar chart."""
+    if isinstance(chart, BarChart):
+        return _bar_spec(chart, width=width, height=height)
     alt: Any = importlib.import_module("altair")  # untyped in places; the spec is checked by vl-convert
     rows: list[dict[str, Any]] = [
         {
@@ -119,8 +177,11 @@ def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict
     ]
     everything = [r["value"] for r in rows] + [v for _, v in chart.targets] + [b["low"] for b in bands]
     low = max(0.0, (min(everything) if everything else 50.0) - 5)
-    years = sorted({r["year"] for r in rows})
-    x = alt.X("year:O", title="Năm", sort=years, axis=alt.Axis(labelAngle=0))
+    labels = [r["year"] for r in rows]
+    # Years sort as numbers; month labels ("T10/2025") keep the order they were given in.
+    years = sorted(set(labels)) if all(isinstance(v, int) for v in labels) else list(dict.fromkeys(labels))
+    slanted = not all(isinstance(v, int) for v in labels) and len(years) > 6  # month labels would overlap
+    x = alt.X("year:O", title=chart.x_title, sort=years, axis=alt.Axis(labelAngle=-40 if slanted else 0))
     y = alt.Y("value:Q", title=chart.y_title, scale=alt.Scale(domain=[int(low), 100]))
     names = [s.name for s in chart.series]
     greys = ["#8c8c8c", "#b0b0b0", "#6e6e6e", "#c4c4c4", "#9a9a9a"]
@@ -146,19 +207,19 @@ def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict
             .encode(x=x, y=y, color=colour)
         )
     layers.append(alt.Chart(alt.Data(values=main)).mark_line(strokeWidth=3).encode(x=x, y=y, color=colour))
+    shape = (
+        alt.Shape(
+            "kind:N",
+            title=None,
+            scale=alt.Scale(domain=["đo lường", "ước tính"], range=["circle", "triangle"]),
+        )
+        if chart.show_kind
+        else alt.value("circle")
+    )
     layers.append(
         alt.Chart(alt.Data(values=main))
         .mark_point(size=70, filled=True)
-        .encode(
-            x=x,
-            y=y,
-            color=colour,
-            shape=alt.Shape(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=["đo lường", "ước tính"], range=["circle", "triangle"]),
-            ),
-        )
+        .encode(x=x, y=y, color=colour, shape=shape)
     )
     if chart.targets:
         target_rows = [{"label": label, "target": value} for label, value in chart.targets]
@@ -179,14 +240,14 @@ def chart_spec(chart: LineChart, *, width: int = 520, height: int = 260) -> dict
     return spec.to_dict()  # type: ignore[no-any-return]
 
 
-def chart_svg(chart: LineChart) -> str:
+def chart_svg(chart: Chart) -> str:
     """The chart as SVG text (no browser, no network)."""
     import vl_convert
 
     return str(vl_convert.vegalite_to_svg(chart_spec(chart)))
 
 
-def chart_png(chart: LineChart, *, scale: float = 2.0) -> bytes:
+def chart_png(chart: Chart, *, scale: float = 2.0) -> bytes:
     """The chart as a PNG image."""
     import vl_convert
 
@@ -224,6 +285,8 @@ table.data th { background: #efefef; text-align: center; }
 table.data td.num { text-align: right; white-space: nowrap; }
 table.data thead { display: table-header-group; }
 table.data tr { page-break-inside: avoid; }
+table.data tr.strong td { font-weight: bold; background: #f6f8fb; }
+table.data tr.more td { font-style: italic; text-align: center; }
 .notes { font-size: 10.5pt; margin-top: 10pt; }
 .notes p { margin: 0 0 3pt; }
 .closing { width: 100%; margin-top: 18pt; border-collapse: collapse; page-break-inside: avoid; }
@@ -231,6 +294,7 @@ table.data tr { page-break-inside: avoid; }
 .recipients { width: 50%; font-size: 11pt; }
 .recipients .label { font-weight: bold; font-style: italic; font-size: 12pt; }
 .signature { width: 50%; text-align: center; font-weight: bold; }
+.signature .sign-space { height: 56pt; }
 """
 
 
@@ -240,8 +304,9 @@ def _is_number(value: Cell) -> bool:
 
 def _table_html(table: Table) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+    rows, more = table.printed()
     body = "".join(
-        "<tr>"
+        ('<tr class="strong">' if i in table.strong_rows else "<tr>")
         + "".join(
             f'<td class="num">{escape(vn(v, table.decimals))}</td>'
             if _is_number(v)
@@ -249,8 +314,10 @@ def _table_html(table: Table) -> str:
             for v in row
         )
         + "</tr>"
-        for row in table.rows
+        for i, row in enumerate(rows)
     )
+    if more:
+        body += f'<tr class="more"><td colspan="{len(table.columns)}">{escape(_more_text(more))}</td></tr>'
     return f'<table class="data"><caption>{escape(table.caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -289,7 +356,8 @@ def to_html(report: Report, *, progress: Progress | None = None) -> str:
     parts.append(
         '<table class="closing"><tr><td class="recipients">'
         + ('<div class="label">Nơi nhận:</div>' + recipients if report.recipients else "")
-        + f'</td><td class="signature"><div>{e(report.signer_title.upper())}</div><div>{e(report.signer_role.upper())}</div></td></tr></table>'
+        + f'</td><td class="signature"><div>{e(report.signer_title.upper())}</div><div>{e(report.signer_role.upper())}</div>'
+        + f'<div class="sign-space"></div><div>{e(report.signer_name)}</div></td></tr></table>'
     )
     parts.append("</body></html>")
     return "".join(parts)
@@ -343,11 +411,19 @@ def render_xlsx(report: Report, *, progress: Progress | None = None) -> bytes:
         return book.create_sheet(title)
 
     for section in report.sections:
-        if section.chart is not None:
+        if isinstance(section.chart, BarChart):
             ws = sheet(f"BĐ {section.chart.title}")
             ws.append([section.chart.title])
             ws["A1"].font = bold
-            ws.append(["Chuỗi", "Năm", "Giá trị", "Ước tính"])
+            ws.append(["", section.chart.x_title, "Tối đa"])
+            for label, value, maximum in section.chart.bars:
+                ws.append([label, value, maximum])
+            ws.column_dimensions["A"].width = 40
+        elif section.chart is not None:
+            ws = sheet(f"BĐ {section.chart.title}")
+            ws.append([section.chart.title])
+            ws["A1"].font = bold
+            ws.append(["Chuỗi", section.chart.x_title, "Giá trị", "Ước tính"])
             for s in section.chart.series:
                 for year, value in s.points:
                     ws.append([s.name, year, value, "có" if year in s.estimated_years else ""])
@@ -363,8 +439,11 @@ def render_xlsx(report: Report, *, progress: Progress | None = None) -> bytes:
             for cell in ws[2]:
                 cell.font, cell.fill = bold, fill
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-            for row in table.rows:
+            for i, row in enumerate(table.rows):
                 ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+                if i in table.strong_rows:
+                    for cell in ws[ws.max_row]:
+                        cell.font = bold
             for index, column in enumerate(table.columns, start=1):
                 width = max([len(column)] + [len(vn(r[index - 1])) for r in table.rows])
                 ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
@@ -419,14 +498,19 @@ def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
                 cell.text = ""
                 run = cell.paragraphs[0].add_run(title)
                 run.bold, run.font.size = True, Pt(10)
-            for row in table.rows:
+            rows, more = table.printed()
+            for i, row in enumerate(rows):
                 cells = grid.add_row().cells
                 for cell, value in zip(cells, row, strict=True):
                     cell.text = ""
                     para = cell.paragraphs[0]
-                    para.add_run(vn(value, table.decimals)).font.size = Pt(10)
+                    run = para.add_run(vn(value, table.decimals))
+                    run.font.size = Pt(10)
+                    run.bold = i in table.strong_rows
                     if _is_number(value):
                         para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if more:
+                line(word, _more_text(more), italic=True, size=10)
     if report.notes:
         line(
             word, "Ghi chú về số liệu:", bold=True, size=11, center=False
@@ -444,6 +528,10 @@ def render_docx(report: Report, *, progress: Progress | None = None) -> bytes:
     line(signature, report.signer_title.upper(), bold=True)
     if report.signer_role:
         line(signature, report.signer_role.upper(), bold=True)
+    for _ in range(4):
+        line(signature, "")
+    if report.signer_name:
+        line(signature, report.signer_name, bold=True)
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()

@@ -6,6 +6,11 @@ agencies) and, unless --quick, synthetic SIPAS figures for every current commune
 years (≈ 33,000 more figures), then one ranking snapshot. These pages read published figures only, never
 dossiers or survey answers, so the dossier and response volumes do not enter their cost.
 Target (the publication issue): p95 ≤ 200 ms per page.
+
+On PostgreSQL with large tables present: `BENCH_PUBLIC_DATABASE_URL=postgres://…/thuocdo_bench_index python -m bench
+public_pages` runs against that database (e.g. the 10-million-dossier one bench/index_query.py keeps); everything the
+bench writes (units if missing, demo figures, 766 months) is in one transaction rolled back at the end, so the
+database is left as it was. The dossier and survey-response counts are printed in the volume note.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ PAGES = [
     ("/don-vi-cong-khai/66/", "trang đơn vị"),
     ("/du-lieu-mo/", "danh mục dữ liệu mở"),
     ("/api/publication/figures?unit=66", "API số liệu"),
+    ("/xep-hang/", "xếp hạng 766 (tỉnh, cơ quan theo khối, xã)"),
+    ("/tre-han/", "danh sách trễ hạn tháng"),
+    ("/don-vi-cong-khai/24121/", "trang xã có chỉ số 766"),
+    ("/don-vi-cong-khai/?q=so noi vu", "tìm cơ quan không dấu"),
+    ("/api/publication/index766/rankings", "API xếp hạng 766"),
 ]
 TARGET_MS = 200.0
 
@@ -43,6 +53,8 @@ def run(*, quick: bool) -> list[Figure]:
             "PYTHONPATH": str(ROOT),
         }
         env.pop("DATABASE_URL", None)
+        if os.environ.get("BENCH_PUBLIC_DATABASE_URL"):
+            env["DATABASE_URL"] = os.environ["BENCH_PUBLIC_DATABASE_URL"]
         args = [sys.executable, "-m", "bench.public_pages", "--child"] + (["--quick"] if quick else [])
         out = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=True)  # noqa: S603
         result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -76,6 +88,7 @@ def _child(quick: bool) -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
+    external = bool(os.environ.get("BENCH_PUBLIC_DATABASE_URL"))
     call_command("migrate", verbosity=0)
     from thuocdo.publication import demo as publication_demo
     from thuocdo.publication.models import PublishedFigure
@@ -83,11 +96,15 @@ def _child(quick: bool) -> None:
     from thuocdo.web.demo import DemoContext
 
     ctx = DemoContext(say=lambda _text: None)
+    outer = transaction.atomic()
+    if external:
+        outer.__enter__()  # rolled back after timing: a shared benchmark database is left untouched
     with transaction.atomic():
         units_demo.build(ctx)
         publication_demo.build(ctx)
         if not quick:
             _synthetic(ctx)
+        _index766(ctx)
         from thuocdo.publication import services
 
         services.take_snapshot(on=ctx.today, actor="bench")
@@ -111,6 +128,26 @@ def _child(quick: bool) -> None:
             sizes[path] = len(response.content)
     count = PublishedFigure.objects.count()
     volume = "demo only" if quick else "demo + every current commune × 10 years"
+    if external:
+        from django.db import connection
+
+        from thuocdo.dossiers.models import Dossier
+        from thuocdo.surveys.models import Response
+
+        with connection.cursor() as cursor:  # estimates: count(*) over 10 M rows would dominate the run
+            cursor.execute(
+                "SELECT relname, reltuples::bigint FROM pg_class WHERE relname IN (%s, %s)",
+                [Dossier._meta.db_table, Response._meta.db_table],
+            )
+            estimates = {
+                name: f"≈{n:,}" if n >= 0 else "?" for name, n in cursor.fetchall()
+            }  # -1: never analysed
+        volume += (
+            f"; PostgreSQL with {estimates.get(Dossier._meta.db_table, '?')} dossiers and "
+            f"{estimates.get(Response._meta.db_table, '?')} survey responses present"
+        )
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
     print(json.dumps({"p95": p95, "median": median, "bytes": sizes, "figures": count, "volume": volume}))
 
 
@@ -143,6 +180,95 @@ def _synthetic(ctx: object) -> None:
         for year in range(2015, 2025)
     ]
     PublishedFigure.objects.bulk_create(batch, batch_size=2000)
+
+
+def _index766(ctx: object) -> None:
+    """Twelve published 766 months for the demo province (province, block agencies, every commune) and late
+    lists the size of a real province's (≈100 agencies, ≈600 officials), stored as publishing would store them:
+    the public pages only read these rows, so no dossiers are needed to time them."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from thuocdo.publication.models import Index766Month, LateOfficialEntry, LateUnitEntry, PublishedFigure
+    from thuocdo.units.models import AdminUnit, Agency
+
+    rng = ctx.rng  # type: ignore[attr-defined]
+    stamp = datetime.now(UTC)
+    province = AdminUnit.objects.get(structure="2025", level="province", code="66")
+    communes = list(AdminUnit.objects.filter(structure="2025", level="commune", parent=province))
+    agencies = list(
+        Agency.objects.filter(admin_unit=province, block__isnull=False).exclude(kind="commune_committee")
+    )
+    committees = list(Agency.objects.filter(kind="commune_committee", admin_unit__parent=province))
+    groups = [("transparency", 18), ("progress", 20), ("online", 12), ("digitisation", 22), ("payment", 10)]
+    groups.append(("satisfaction", 18))
+    bands = [(90, "Xuất sắc"), (80, "Tốt"), (70, "Khá"), (50, "Trung bình"), (0, "Yếu")]
+    figures = []
+    for index in range(12):
+        year, month = 2025, 12 - index
+        month_row = Index766Month.objects.create(
+            year=year, month=month, published_at=stamp, judged_at=stamp, ruleset="766-2022", is_demo=True
+        )
+        subjects = [("province", province, None)] + [("agency", None, a) for a in agencies]
+        subjects += [("commune", c, None) for c in communes]
+        for kind, unit, agency in subjects:
+            points = {g: Decimal(f"{rng.uniform(0.3, 1) * top:.2f}") for g, top in groups}
+            total = sum(points.values(), Decimal(0))
+            common = {
+                "unit": unit,
+                "agency": agency,
+                "year": year,
+                "period": f"M{month:02d}",
+                "is_demo": True,
+                "source": "bench",
+                "imported_at": stamp,
+                "index_month": month_row,
+            }
+            band = next(name for low, name in bands if total >= low)
+            figures.append(
+                PublishedFigure(
+                    measure="index766",
+                    value=total,
+                    components={"band": band, "kind": kind, "dossiers": rng.randint(20, 900)},
+                    **common,
+                )
+            )
+            figures += [
+                PublishedFigure(
+                    measure=f"index766_group:{g}",
+                    value=points[g],
+                    components={"label": g, "max_points": str(top)},
+                    **common,
+                )
+                for g, top in groups
+            ]
+        late_agencies = (agencies + committees)[:100]
+        LateUnitEntry.objects.bulk_create(
+            LateUnitEntry(
+                index_month=month_row,
+                province=province,
+                agency=a,
+                agency_code=a.code,
+                agency_name=a.name,
+                late=rng.randint(1, 40),
+                counted=rng.randint(40, 400),
+            )
+            for a in late_agencies
+        )
+        LateOfficialEntry.objects.bulk_create(
+            LateOfficialEntry(
+                index_month=month_row,
+                province=province,
+                agency=a,
+                agency_code=a.code,
+                agency_name=a.name,
+                officer=f"Cán bộ {i}",
+                department="Văn thư",
+                late_steps=rng.randint(1, 6),
+            )
+            for i, a in enumerate(late_agencies * 6)
+        )
+    PublishedFigure.objects.bulk_create(figures, batch_size=2000)
 
 
 def _urlpatterns() -> list[object]:

@@ -77,4 +77,5 @@ def vn_map(db) -> Map:  # type: ignore[no-untyped-def]
     return Map(dak_lak, old_dak_lak, phu_yen, ha_noi, old_ha_noi, communes, old_commune, agencies)
 
 
+from tests.publication.index766_helpers import world766  # noqa: E402, F401 - a fixture for the 766 tests
 from tests.publication.survey_helpers import survey_world  # noqa: E402, F401 - a fixture for the survey tests

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time as clock
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -172,8 +173,27 @@ def build(ctx: Any) -> None:
             campaign=campaign, actor="demo", now=timezone.now(), is_demo=True
         )
         ctx.say(f"  {published.summary()}")
+    _publish_index766(ctx)
     snapshot = services.take_snapshot(on=ctx.today, actor="demo")
     ctx.say(f"  ảnh chụp xếp hạng: {snapshot.snapshots} bảng, {snapshot.rows} dòng")
+
+
+def _publish_index766(ctx: Any) -> None:
+    """The last twelve whole months of the 766 index, published as an operator would (oldest first)."""
+    year, month = ctx.today.year, ctx.today.month
+    months = []
+    for _i in range(12):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append(f"{year}-{month:02d}")
+    began = clock.monotonic()
+    published = 0
+    for key in reversed(months):
+        try:
+            services.publish_index766_month(month=key, actor="demo", now=timezone.now(), is_demo=True)
+        except services.PublishError:
+            continue  # a month without dossiers (the indices demo may have been skipped)
+        published += 1
+    ctx.say(f"  chỉ số 766: {published} tháng công bố trong {clock.monotonic() - began:.0f} giây")
 
 
 def _provinces_2024(legacy: dict[str, AdminUnit], rng: Any) -> dict[str, float]:

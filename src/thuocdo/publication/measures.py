@@ -28,8 +28,9 @@ BASES = {
     "par_index": Measure("par_index", _("Chỉ số cải cách hành chính (PAR Index)"), False),
     "index766": Measure("index766", _("Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766)"), False),
     "index766_group": Measure("index766_group", _("Nhóm chỉ số Quyết định 766"), False),
+    "index766_indicator": Measure("index766_indicator", _("Chỉ tiêu Quyết định 766 (tỷ lệ %)"), False),
 }
-QUALIFIED = {"sipas_factor", "sipas_aspect", "sipas_criterion", "index766_group"}
+QUALIFIED = {"sipas_factor", "sipas_aspect", "sipas_criterion", "index766_group", "index766_indicator"}
 # Component codes keep the instrument's case (criterion "A1", factor "A").
 _CODE = re.compile(r"^([a-z0-9_]+)(?::([A-Za-z0-9_.-]+))?$")
 

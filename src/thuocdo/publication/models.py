@@ -70,6 +70,15 @@ class PublishedFigure(models.Model):
         related_name="published_figures",
         verbose_name=_("đợt khảo sát"),
     )
+    # The published 766 month a computed figure belongs to; publishing the month again replaces exactly these.
+    index_month = models.ForeignKey(
+        "publication.Index766Month",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="figures",
+        verbose_name=_("tháng công bố chỉ số 766"),
+    )
 
     class Meta:
         verbose_name = _("số liệu công bố")
@@ -150,6 +159,8 @@ class Snapshot(models.Model):
     taken_on = models.DateField(_("ngày chụp"))
     measure = models.CharField(_("chỉ số"), max_length=80)
     year = models.PositiveSmallIntegerField(_("năm số liệu"))
+    # "" for a yearly figure; "M01".."M12" when the ranking is of a published month (the 766 index).
+    period = models.CharField(_("kỳ"), max_length=8, blank=True, default="")
     # "province" (all provinces), "commune:<province code>", or "block:<comparison block code>".
     group = models.CharField(_("nhóm so sánh"), max_length=60)
     created_at = models.DateTimeField(_("tạo lúc"))
@@ -190,3 +201,91 @@ class SnapshotRow(models.Model):
         if self.rank is None or self.previous_rank is None:
             return None
         return self.previous_rank - self.rank
+
+
+class Index766Month(models.Model):
+    """One month of the 766 index as published: an act, so the public sees stable figures.
+
+    Its figures (PublishedFigure.index_month) and late lists are replaced together when the month is
+    published again; the audit log keeps who published what and when.
+    """
+
+    year = models.PositiveSmallIntegerField(_("năm"))
+    month = models.PositiveSmallIntegerField(_("tháng"))
+    published_at = models.DateTimeField(_("công bố lúc"))
+    published_by = models.CharField(_("người công bố"), max_length=150, blank=True)
+    judged_at = models.DateTimeField(_("thời điểm đánh giá"))
+    ruleset = models.CharField(_("bộ quy tắc"), max_length=200, blank=True)
+    is_demo = models.BooleanField(_("dữ liệu minh họa"), default=False)
+
+    class Meta:
+        verbose_name = _("tháng công bố chỉ số 766")
+        verbose_name_plural = _("tháng công bố chỉ số 766")
+        constraints = [models.UniqueConstraint(fields=["year", "month"], name="index766_month_unique")]
+        ordering = ["-year", "-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:02d}/{self.year}"
+
+    @property
+    def period(self) -> str:
+        """The PublishedFigure period of this month ("M10")."""
+        return f"M{self.month:02d}"
+
+    @property
+    def key(self) -> str:
+        """The month as the public pages name it in URLs ("2025-10")."""
+        return f"{self.year}-{self.month:02d}"
+
+
+class LateUnitEntry(models.Model):
+    """An agency that let dossiers run late in a published month (Decision 766 asks for the list monthly)."""
+
+    index_month = models.ForeignKey(Index766Month, on_delete=models.CASCADE, related_name="late_units")
+    province = models.ForeignKey(
+        "units.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "units.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency_code = models.CharField(_("mã cơ quan"), max_length=60)
+    agency_name = models.CharField(_("tên cơ quan"), max_length=255)
+    late = models.PositiveIntegerField(_("số hồ sơ trễ hạn"))
+    counted = models.PositiveIntegerField(_("số hồ sơ được đánh giá"))
+
+    class Meta:
+        verbose_name = _("đơn vị để xảy ra trễ hạn")
+        verbose_name_plural = _("đơn vị để xảy ra trễ hạn")
+        ordering = ["index_month", "-late", "agency_code"]
+
+    def __str__(self) -> str:
+        return f"{self.index_month} {self.agency_code}: {self.late}"
+
+
+class LateOfficialEntry(models.Model):
+    """An official whose processing steps ran past their deadline in a published month.
+
+    Only what the Decision asks to publish: the name, where they work and how many steps were late —
+    no dossier, no citizen, no workload.
+    """
+
+    index_month = models.ForeignKey(Index766Month, on_delete=models.CASCADE, related_name="late_officials")
+    province = models.ForeignKey(
+        "units.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "units.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency_code = models.CharField(_("mã cơ quan"), max_length=60)
+    agency_name = models.CharField(_("tên cơ quan"), max_length=255)
+    officer = models.CharField(_("cán bộ, công chức, viên chức"), max_length=150)
+    department = models.CharField(_("phòng ban"), max_length=200, blank=True)
+    late_steps = models.PositiveIntegerField(_("số bước xử lý trễ hạn"))
+
+    class Meta:
+        verbose_name = _("cán bộ để xảy ra trễ hạn")
+        verbose_name_plural = _("cán bộ để xảy ra trễ hạn")
+        ordering = ["index_month", "-late_steps", "officer"]
+
+    def __str__(self) -> str:
+        return f"{self.index_month} {self.officer}: {self.late_steps}"

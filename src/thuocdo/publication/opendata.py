@@ -17,7 +17,13 @@ from typing import Any
 from django.db.models import F
 
 from thuocdo.publication import measures, ranking, selectors
-from thuocdo.publication.models import PublishedFigure, SnapshotRow, Target
+from thuocdo.publication.models import (
+    LateOfficialEntry,
+    LateUnitEntry,
+    PublishedFigure,
+    SnapshotRow,
+    Target,
+)
 from thuocdo.shared.tabular import write_table
 
 FORMATS = {
@@ -111,6 +117,75 @@ def _snapshots() -> Iterator[tuple[Any, ...]]:
             r.rank,
             r.previous_rank,
             r.rank_change,
+            r.snapshot.period,
+        )
+
+
+def _index766() -> Iterator[tuple[Any, ...]]:
+    from thuocdo.publication import index766
+
+    months = index766.published_months()
+    for month in reversed(months):
+        result = index766.rankings(month, months, None)
+        groups = result.group_labels
+        rows = list(result.provinces)
+        # Agencies are ranked within their block inside their province, communes within their province.
+        for row in result.provinces:
+            province = selectors.current_unit(row.code)
+            if province is not None:
+                inside = index766.rankings(month, months, province)
+                rows += [r for _b, rs in inside.blocks for r in rs] + inside.communes
+        for row in rows:
+            points = {g.id: g.points for g in row.groups}
+            yield (
+                month.key,
+                month.year,
+                month.month,
+                row.kind,
+                row.code,
+                row.name,
+                row.province_code or None,
+                row.block.code if row.block else None,
+                row.total,
+                row.band,
+                row.rank,
+                row.previous_rank,
+                row.dossiers,
+                json.dumps({gid: float(points[gid]) for gid, _l in groups if points.get(gid) is not None}),
+                month.is_demo,
+            )
+
+
+def _late_units() -> Iterator[tuple[Any, ...]]:
+    rows = LateUnitEntry.objects.select_related("index_month", "province").order_by(
+        "index_month__year", "index_month__month", "-late", "agency_code"
+    )
+    for r in rows.iterator(chunk_size=2000):
+        yield (
+            r.index_month.key,
+            r.province.code if r.province else None,
+            r.agency_code,
+            r.agency_name,
+            r.late,
+            r.counted,
+            r.index_month.is_demo,
+        )
+
+
+def _late_officials() -> Iterator[tuple[Any, ...]]:
+    rows = LateOfficialEntry.objects.select_related("index_month", "province").order_by(
+        "index_month__year", "index_month__month", "-late_steps", "officer"
+    )
+    for r in rows.iterator(chunk_size=2000):
+        yield (
+            r.index_month.key,
+            r.province.code if r.province else None,
+            r.agency_code,
+            r.agency_name,
+            r.officer,
+            r.department,
+            r.late_steps,
+            r.index_month.is_demo,
         )
 
 
@@ -251,8 +326,84 @@ DATASETS = (
             Column(
                 "rank_change", "integer", "Số bậc tăng (+) hoặc giảm (−)", "Places gained (+) or lost (−)"
             ),
+            Column(
+                "period",
+                "string",
+                "Kỳ của số liệu: trống = cả năm, M01–M12 = tháng (chỉ số 766)",
+                "Period of the figures: empty = whole year, M01–M12 = month (766 index)",
+            ),
         ),
         _snapshots,
+    ),
+    Dataset(
+        "chi-so-766-hang-thang",
+        "Chỉ số 766 hằng tháng",
+        "Monthly 766 index",
+        "Điểm chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766) của từng tháng đã công bố: tỉnh, cơ quan "
+        "(xếp hạng trong khối) và xã, phường (xếp hạng trong tỉnh), kèm xếp loại, điểm từng nhóm và thứ hạng "
+        "tháng công bố trước. Tỷ lệ từng chỉ tiêu có trong bộ «Số liệu chỉ số đã công bố» (index766_indicator:…).",
+        (
+            Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
+            Column("year", "integer", "Năm", "Year"),
+            Column("month_number", "integer", "Tháng trong năm", "Month of the year"),
+            Column("kind", "string", "Loại: province, agency, commune", "Kind: province, agency, commune"),
+            Column("code", "string", "Mã đơn vị hành chính hoặc mã cơ quan", "Unit or agency code"),
+            Column("name", "string", "Tên", "Name"),
+            Column("province_code", "string", "Mã tỉnh (đơn vị hành chính)", "Province code (units)"),
+            Column("block_code", "string", "Mã khối so sánh (cơ quan)", "Comparison block code (agencies)"),
+            Column("total", "decimal", "Tổng điểm (thang 100)", "Total points (out of 100)"),
+            Column("band", "string", "Xếp loại", "Rating band (Vietnamese)"),
+            Column("rank", "integer", "Hạng trong nhóm so sánh", "Rank within the comparison group"),
+            Column(
+                "previous_rank",
+                "integer",
+                "Hạng ở tháng công bố trước",
+                "Rank in the previous published month",
+            ),
+            Column(
+                "dossiers", "integer", "Số hồ sơ được đánh giá tiến độ", "Dossiers assessed for timeliness"
+            ),
+            Column(
+                "groups", "json", "Điểm từng nhóm chỉ số (JSON: mã nhóm → điểm)", "Points per group (JSON)"
+            ),
+            Column("is_demo", "boolean", "Dữ liệu minh họa", "Demonstration data"),
+        ),
+        _index766,
+    ),
+    Dataset(
+        "tre-han-co-quan",
+        "Cơ quan, đơn vị để xảy ra trễ hạn",
+        "Agencies with late dossiers",
+        "Danh sách hằng tháng các cơ quan, đơn vị có hồ sơ thủ tục hành chính giải quyết quá hạn "
+        "(Quyết định 766/QĐ-TTg), theo cơ quan hiện nay.",
+        (
+            Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
+            Column("province_code", "string", "Mã tỉnh", "Province code"),
+            Column("agency_code", "string", "Mã cơ quan", "Agency code"),
+            Column("agency_name", "string", "Tên cơ quan", "Agency name"),
+            Column("late", "integer", "Số hồ sơ trễ hạn", "Late dossiers"),
+            Column("counted", "integer", "Số hồ sơ được đánh giá", "Dossiers assessed"),
+            Column("is_demo", "boolean", "Dữ liệu minh họa", "Demonstration data"),
+        ),
+        _late_units,
+    ),
+    Dataset(
+        "tre-han-can-bo",
+        "Cán bộ để xảy ra trễ hạn",
+        "Officials with late processing steps",
+        "Danh sách hằng tháng cán bộ, công chức, viên chức xử lý quá thời hạn của bước được giao "
+        "(Quyết định 766/QĐ-TTg): họ tên, nơi công tác và số bước trễ hạn; không có hồ sơ hay thông tin người dân.",
+        (
+            Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
+            Column("province_code", "string", "Mã tỉnh", "Province code"),
+            Column("agency_code", "string", "Mã cơ quan", "Agency code"),
+            Column("agency_name", "string", "Tên cơ quan", "Agency name"),
+            Column("officer", "string", "Họ và tên", "Name"),
+            Column("department", "string", "Phòng ban", "Department"),
+            Column("late_steps", "integer", "Số bước xử lý trễ hạn", "Late processing steps"),
+            Column("is_demo", "boolean", "Dữ liệu minh họa", "Demonstration data"),
+        ),
+        _late_officials,
     ),
 )
 BY_SLUG = {d.slug: d for d in DATASETS}

@@ -313,13 +313,20 @@ class RankingGroup:
     key: str
     year: int
     rows: list[GroupRow] = field(default_factory=list)
+    period: str = ""
 
 
 def ranking_groups() -> list[RankingGroup]:
     """The comparison groups published as rankings: all provinces, each province's communes, each agency block."""
+    from thuocdo.publication.models import Index766Month
+
     groups: list[RankingGroup] = []
+    latest_month = Index766Month.objects.order_by("-year", "-month").first()
     for measure in RANKED_MEASURES:
         base = PublishedFigure.objects.filter(measure=measure, period="")
+        if measure == "index766" and latest_month is not None:
+            # Once months are published, the 766 ranking is the latest published month's.
+            base = PublishedFigure.objects.filter(measure=measure, index_month=latest_month)
         provinces = base.filter(unit__structure=CURRENT, unit__level=PROVINCE).select_related("unit")
         groups.extend(_group(measure, PROVINCE, provinces, lambda f: f.unit))
         communes = base.filter(unit__structure=CURRENT, unit__level=COMMUNE).select_related("unit__parent")
@@ -353,7 +360,7 @@ def _group(measure: str, key: str, figures: Iterable[PublishedFigure], who: Any)
         for f in items
         if f.year == year and f.value is not None  # a withheld figure has no place in a ranking snapshot
     ]
-    return [RankingGroup(measure, key, year, rows)]
+    return [RankingGroup(measure, key, year, rows, period=items[0].period)]
 
 
 def latest_snapshot_rows(measure: str, group: str) -> list[SnapshotRow]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from thuocdo.audit.services import record_change
@@ -478,7 +479,12 @@ def take_snapshot(*, on: date, actor: Any = None, now: Any = None) -> SnapshotRe
         by_code = {row.code: row for row in group.rows}
         ranked = ranking.rank(entries, min_n=min_n, previous=previous)
         snapshot = Snapshot.objects.create(
-            taken_on=on, measure=group.measure, year=group.year, group=group.key, created_at=stamp
+            taken_on=on,
+            measure=group.measure,
+            year=group.year,
+            period=group.period,
+            group=group.key,
+            created_at=stamp,
         )
         SnapshotRow.objects.bulk_create(
             SnapshotRow(
@@ -694,6 +700,146 @@ def publish_campaign_results(
             "overall": None
             if results.scope.overall.estimate is None
             else round(results.scope.overall.estimate, 3),
+        },
+    )
+    return report
+
+
+# --- the 766 index, month by month ---------------------------------------------------------------------------
+
+
+@dataclass
+class Index766Report:
+    month: str
+    subjects: dict[str, int] = field(default_factory=dict)
+    figures: int = 0
+    without_dossiers: int = 0
+    late_units: int = 0
+    late_officials: int = 0
+    replaced_month: bool = False
+    replaced_imported: int = 0
+
+    def summary(self) -> str:
+        """One line for the operator and the audit log."""
+        again = " (thay lần công bố trước)" if self.replaced_month else ""
+        return (
+            f"Công bố chỉ số 766 tháng {self.month}{again}: {self.subjects.get('province', 0)} tỉnh, "
+            f"{self.subjects.get('agency', 0)} cơ quan, {self.subjects.get('commune', 0)} xã, phường "
+            f"({self.figures} số liệu; {self.without_dossiers} đơn vị không có hồ sơ trong tháng); "
+            f"{self.late_units} đơn vị và {self.late_officials} cán bộ để xảy ra trễ hạn"
+        )
+
+
+def publish_index766_month(*, month: str, actor: Any, now: Any, is_demo: bool = False) -> Index766Report:
+    """Compute and publish one month of the 766 index with its late lists; publishing again replaces the month.
+
+    Everything is computed and checked before the first write, so an error leaves the published month as it
+    was. An imported figure for the same subject and month is replaced (its value kept in the audit entry).
+    """
+    from thuocdo.publication import index766
+    from thuocdo.publication.models import Index766Month, LateOfficialEntry, LateUnitEntry
+
+    try:
+        period = index766.month_period(month)
+    except index766.MonthError as exc:
+        raise PublishError(str(exc)) from exc
+    label = index766.month_label(period.start.year, period.start.month)
+    if period.end_at > now:
+        raise PublishError(f"Tháng {label} chưa kết thúc; chỉ công bố tháng đã qua.")
+    computed = index766.compute_month(period, as_of=now)
+    if not computed.results:
+        raise PublishError(f"Tháng {label} không có hồ sơ nào để tính chỉ số 766.")
+    report = Index766Report(month=label, without_dossiers=computed.without_dossiers)
+    existing = Index766Month.objects.filter(year=period.start.year, month=period.start.month).first()
+    draft = Index766Month(
+        year=period.start.year,
+        month=period.start.month,
+        published_at=now,
+        published_by=str(actor or "")[:150],
+        judged_at=computed.judged_at,
+        ruleset=computed.ruleset[:200],
+        is_demo=is_demo,
+    )
+    source = (
+        f"Tính từ dữ liệu hồ sơ đồng bộ theo {computed.ruleset}, đánh giá tại "
+        f"{timezone.localtime(computed.judged_at):%d/%m/%Y %H:%M}; công bố {timezone.localtime(now):%d/%m/%Y}"
+    )[:500]
+    figures = []
+    for subject, view in computed.results:
+        report.subjects[subject.kind] = report.subjects.get(subject.kind, 0) + 1
+        figures += index766.figures_for(subject, view, index_month=draft, source=source, now=now)
+    clashes = list(
+        PublishedFigure.objects.filter(
+            year=draft.year, period=draft.period, index_month__isnull=True, campaign__isnull=True
+        )
+        .filter(measure__startswith="index766")
+        .filter(
+            Q(unit__in={f.unit_id for f in figures if f.unit_id})
+            | Q(agency__in={f.agency_id for f in figures if f.agency_id})
+        )
+    )
+    keys = {(f.unit_id, f.agency_id, f.measure) for f in figures}
+    clashes = [c for c in clashes if (c.unit_id, c.agency_id, c.measure) in keys]
+    # Writes start here: the caller's transaction makes the replacement atomic.
+    if existing is not None:
+        report.replaced_month = True
+        existing.delete()  # its figures and late lists go with it (CASCADE)
+    PublishedFigure.objects.filter(pk__in=[c.pk for c in clashes]).delete()
+    draft.save()
+    for f in figures:
+        f.index_month = draft
+    PublishedFigure.objects.bulk_create(figures, batch_size=2000)
+    LateUnitEntry.objects.bulk_create(
+        LateUnitEntry(
+            index_month=draft,
+            province=r.province,
+            agency=r.agency,
+            agency_code=r.code[:60],
+            agency_name=r.name[:255],
+            late=r.late,
+            counted=r.counted,
+        )
+        for r in computed.late_units
+    )
+    LateOfficialEntry.objects.bulk_create(
+        LateOfficialEntry(
+            index_month=draft,
+            province=r.province,
+            agency=r.agency,
+            agency_code=r.code[:60],
+            agency_name=r.name[:255],
+            officer=r.officer[:150],
+            department=r.department[:200],
+            late_steps=r.late_steps,
+        )
+        for r in computed.late_officials
+    )
+    report.figures = len(figures)
+    report.late_units = len(computed.late_units)
+    report.late_officials = len(computed.late_officials)
+    report.replaced_imported = len(clashes)
+    record_change(
+        actor=actor,
+        action="publication.publish_index766",
+        obj=draft,
+        summary=report.summary(),
+        data={
+            "month": draft.key,
+            "judged_at": computed.judged_at.isoformat(),
+            "ruleset": computed.ruleset,
+            "subjects": report.subjects,
+            "figures": report.figures,
+            "without_dossiers": report.without_dossiers,
+            "late_units": report.late_units,
+            "late_officials": report.late_officials,
+            "replaced_month": report.replaced_month,
+            "previous": None
+            if existing is None
+            else {"published_at": existing.published_at.isoformat(), "published_by": existing.published_by},
+            "replaced_imported": [
+                {"unit": c.unit_id, "agency": c.agency_id, "measure": c.measure, "value": str(c.value)}
+                for c in clashes[:200]
+            ],
         },
     )
     return report

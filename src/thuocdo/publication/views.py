@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thuocdo.accounts.selectors import PUBLISH, VIEW_NONPUBLIC, scope_for
 from thuocdo.core.drivers import QUADRANTS, Driver
-from thuocdo.publication import measures, opendata, reports, selectors, services, survey_results
+from thuocdo.publication import index766, measures, opendata, reports, selectors, services, survey_results
 from thuocdo.publication.selectors import Point
 from thuocdo.publication.survey_results import AGENCY, BLOCK, COMMUNE_KIND, SCOPE, CampaignResults, Domain
 from thuocdo.surveys.models import Campaign
 from thuocdo.surveys.selectors import visible_campaigns
-from thuocdo.units.models import AdminUnit
+from thuocdo.units.models import AdminUnit, Agency
 from thuocdo.units.sources import CURRENT, LEGACY
 
 MEASURE = "sipas"
@@ -242,6 +242,7 @@ def unit_index(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "units": selectors.search_published_units(query),
+            "agencies": index766.published_agencies(query),
             "province": selectors.home_province(),
         },
     )
@@ -263,7 +264,10 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     structure = LEGACY if request.GET.get("he-thong") == "cu" else CURRENT
     unit = selectors.public_unit(code, structure)
     if unit is None:
-        raise Http404(_("Không có đơn vị mã «%(code)s».") % {"code": code})
+        agency = Agency.objects.select_related("admin_unit", "block").filter(code=code).first()
+        if agency is None:
+            raise Http404(_("Không có đơn vị mã «%(code)s».") % {"code": code})
+        return _agency_detail(request, agency)
     today = timezone.localdate()
     series = selectors.figures_of_unit(unit)
     sipas = series.get(MEASURE, [])
@@ -285,11 +289,180 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "summary": _trend_summary(unit, sipas, targets) if sipas else "",
             "predecessors": selectors.predecessor_series(unit, MEASURE),
             "index766_url": index766_url(unit),
+            "index766": _index766_section(index766.subject_index(unit=unit))
+            if structure == CURRENT
+            else None,
             "units_url": reverse("units:detail", args=[unit.structure, unit.level, unit.code]),
             "min_n": selectors.min_answers(),
             "has_estimates": any(p.is_estimate for p in sipas),
         },
     )
+
+
+def _index766_section(found: index766.SubjectIndex | None) -> dict[str, Any] | None:
+    """The 766 part of a unit or agency page: latest month, band, groups, rank, 12-month trend and its text."""
+    if found is None:
+        return None
+    labels = [index766.month_label(m.year, m.month) for m, _value in found.trend]
+    values = [float(v) for _m, v in found.trend]
+    row = found.row
+    summary = _(
+        "%(name)s: chỉ số 766 tháng %(month)s đạt %(total)s/100 điểm, xếp loại %(band)s, hạng %(rank)s/%(peers)s."
+    ) % {
+        "name": row.name,
+        "month": index766.month_label(found.month.year, found.month.month),
+        "total": reports.vn(row.total, 2),
+        "band": row.band,
+        "rank": row.rank or "—",
+        "peers": found.peers,
+    }
+    if len(values) > 1:
+        summary += " " + _(
+            "Trong %(n)d tháng công bố gần nhất: từ %(first)s đến %(last)s điểm, thấp nhất %(low)s, cao nhất %(high)s."
+        ) % {
+            "n": len(values),
+            "first": reports.vn(values[0], 2),
+            "last": reports.vn(values[-1], 2),
+            "low": reports.vn(min(values), 2),
+            "high": reports.vn(max(values), 2),
+        }
+    chart = None
+    if len(values) > 1:
+        chart = {
+            "kind": "trend",
+            "years": labels,
+            "series": [{"name": row.name, "values": values, "estimated": [False for _v in values]}],
+            "band": [None for _v in values],
+            "targets": [],
+            "yName": _("điểm"),
+            "labels": {"estimate": _("ước tính"), "interval": ""},
+        }
+    return {
+        "found": found,
+        "row": row,
+        "chart": chart,
+        "summary": summary,
+        "trend_rows": list(reversed(list(zip(labels, found.trend, strict=True)))),
+    }
+
+
+def _agency_detail(request: HttpRequest, agency: Agency) -> HttpResponse:
+    """An agency's public page: its 766 index (agencies have no survey series of their own here)."""
+    section = _index766_section(index766.subject_index(agency=agency))
+    if section is None and not agency.published_figures.exists():
+        raise Http404(_("Chưa có số liệu công bố cho cơ quan mã «%(code)s».") % {"code": agency.code})
+    return render(
+        request,
+        "publication/agency_detail.html",
+        {"agency": agency, "index766": section},
+    )
+
+
+def _month_choice(request: HttpRequest) -> tuple[list[Any], Any]:
+    months = index766.published_months()
+    key = request.GET.get("thang", "").strip()[:7]
+    month = index766.find_month(key, months)
+    if key and month is None:
+        raise Http404(_("Tháng «%(month)s» chưa được công bố.") % {"month": key})
+    return months, month
+
+
+def _index_province(request: HttpRequest, month: Any) -> AdminUnit | None:
+    code = request.GET.get("tinh", "").strip()[:5]
+    if code:
+        unit = selectors.current_unit(code)
+        if unit is None:
+            raise Http404(_("Không có tỉnh, thành phố mã «%(code)s».") % {"code": code})
+        return unit
+    return index766.home_province(month)
+
+
+@require_GET
+def rankings(request: HttpRequest) -> HttpResponse:
+    """Rankings by the 766 index of a published month: provinces, agencies within each block, communes."""
+    months, month = _month_choice(request)
+    context: dict[str, Any] = {
+        "months": [(m, index766.month_label(m.year, m.month)) for m in months],
+        "month": month,
+        "crumbs": [(_("Xếp hạng"), "")],
+    }
+    if month is not None:
+        province = _index_province(request, month)
+        result = index766.rankings(month, months, province)
+        context.update(
+            result=result,
+            province=province,
+            month_label=index766.month_label(month.year, month.month),
+            previous_label=index766.month_label(result.previous.year, result.previous.month)
+            if result.previous
+            else "",
+            has_demo=month.is_demo,
+        )
+    return render(request, "publication/rankings.html", context)
+
+
+def publishable_months() -> list[tuple[str, str]]:
+    """The twelve months before the current one, newest first: the ones staff may (re)publish."""
+    today = timezone.localdate()
+    year, month = today.year, today.month
+    out = []
+    for _i in range(12):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        out.append((f"{year}-{month:02d}", index766.month_label(year, month)))
+    return out
+
+
+@require_GET
+def late_list(request: HttpRequest) -> HttpResponse:
+    """The published monthly list of late agencies and the officials whose steps ran late (Decision 766)."""
+    months, month = _month_choice(request)
+    context: dict[str, Any] = {
+        "months": [(m, index766.month_label(m.year, m.month)) for m in months],
+        "month": month,
+        "crumbs": [(_("Xếp hạng"), reverse("publication:rankings")), (_("Danh sách trễ hạn"), "")],
+    }
+    if month is not None:
+        province = _index_province(request, month)
+        lists = index766.late_lists(month, province)
+        context.update(
+            lists=lists,
+            province=province,
+            month_label=index766.month_label(month.year, month.month),
+            total_late=sum(u["late"] for u in lists.units),
+        )
+    return render(request, "publication/late_list.html", context)
+
+
+def may_publish_index766(user: Any) -> bool:
+    """Publishing a 766 month needs PUBLISH over the portal's province (or the whole country)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    scope = scope_for(user, PUBLISH)
+    if scope.national:
+        return True
+    if scope.is_empty:
+        return False
+    province = selectors.home_province()
+    return province is not None and scope.contains_unit(province)
+
+
+@login_required
+@require_POST
+def publish_index766(request: HttpRequest) -> HttpResponse:
+    """Publish (or publish again) one month of the 766 index; an error leaves the published month untouched."""
+    if not may_publish_index766(request.user):
+        raise Http404(_("Bạn không có quyền công bố chỉ số 766."))
+    month = request.POST.get("thang", "").strip()[:7]
+    try:
+        report = services.publish_index766_month(month=month, actor=request.user, now=timezone.now())
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, report.summary())
+    back = request.POST.get("next", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("publication:rankings") + ("?" + urlencode({"thang": month}) if month else "")
+    return redirect(back)
 
 
 @require_GET

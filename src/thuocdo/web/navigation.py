@@ -44,6 +44,8 @@ STAFF_SECTIONS = (
     Section("staff_feedback", _("Xử lý phản ánh"), ("feedback:work_list",)),
     Section("staff_surveys", _("Khảo sát"), ("surveys:campaigns",)),
     Section("staff_satisfaction", _("Kết quả hài lòng"), ("publication:dashboard",)),
+    Section("staff_alerts", _("Cảnh báo"), ("publication:alerts",)),
+    Section("staff_reports", _("Báo cáo"), ("web:reports",)),
 )
 _BY_KEY = {section.key: section for section in (*SECTIONS, *STAFF_SECTIONS)}
 

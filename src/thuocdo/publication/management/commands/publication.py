@@ -16,14 +16,21 @@ from thuocdo.shared.tabular import ImportFailed
 
 
 class Command(BaseCommand):
-    help = "Publication: import history (CSV/XLSX), daily ranking snapshot, targets."
+    help = "Publication: import history (CSV/XLSX), publish survey results and 766 months, daily ranking snapshot, targets."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
             dest="subcommand",
             required=True,
-            metavar="{import-history,publish-survey,snapshot,set-target,targets}",
+            metavar="{import-history,publish-survey,publish-766,snapshot,set-target,targets}",
         )
+        index = sub.add_parser(
+            "publish-766",
+            help="compute and publish a month of the 766 index (province, block agencies, communes, late lists); "
+            "again = replace",
+        )
+        index.add_argument("--month", required=True, help="the month, YYYY-MM (e.g. 2025-10)")
+        index.add_argument("--demo", action="store_true", help="mark the figures as demonstration data")
         survey = sub.add_parser(
             "publish-survey",
             help="publish a closed campaign's design-based estimates (small cells withheld); again = replace",
@@ -66,6 +73,7 @@ class Command(BaseCommand):
         {
             "import-history": self._import,
             "publish-survey": self._publish_survey,
+            "publish-766": self._publish_766,
             "snapshot": self._snapshot,
             "set-target": self._set_target,
             "targets": self._targets,
@@ -98,6 +106,19 @@ class Command(BaseCommand):
                     actor="thuocdo publication publish-survey",
                     now=timezone.now(),
                     year=options["year"],
+                )
+        except services.PublishError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(report.summary())
+
+    def _publish_766(self, options: dict[str, Any]) -> None:
+        try:
+            with transaction.atomic():
+                report = services.publish_index766_month(
+                    month=options["month"],
+                    actor="thuocdo publication publish-766",
+                    now=timezone.now(),
+                    is_demo=options["demo"],
                 )
         except services.PublishError as exc:
             raise CommandError(str(exc)) from exc

@@ -17,6 +17,8 @@
   }
 
   function trend(box, data) {
+    // Survey trends are percentages; the 766 index is points out of 100 (yName "điểm").
+    var unit = data.yName === "%" || !data.yName ? "%" : " " + data.yName;
     var series = [];
     var main = data.series[0];
     if (data.band && data.band.some(function (b) { return b; })) {
@@ -64,13 +66,13 @@
           items.forEach(function (item) {
             if (item.seriesName.charAt(0) === "_" || item.value === null || item.value === undefined) { return; }
             var mark = item.data && item.data.estimated ? " (" + data.labels.estimate + ")" : "";
-            lines.push(item.marker + item.seriesName + ": " + vn(item.value) + "%" + mark);
+            lines.push(item.marker + item.seriesName + ": " + vn(item.value) + unit + mark);
           });
           return lines.join("<br>");
         }
       },
       xAxis: { type: "category", data: data.years, boundaryGap: false },
-      yAxis: { type: "value", min: low, max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "value", min: low, max: 100, axisLabel: { formatter: "{value}" + unit } },
       series: series
     };
   }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -292,3 +292,55 @@ def classification_ratio(categories: Sequence[Category]) -> Ratio:
     """766 indicator 5.1: submissions about regulations or officials' conduct, over all submissions."""
     classified = sum(1 for c in categories if c in (Category.REGULATION, Category.CONDUCT))
     return Ratio(classified, len(categories))
+
+
+_TICK = timedelta(microseconds=1)  # the resolution of stored datetimes: "after D" is "from D + 1 µs"
+
+
+def late_spans(
+    timeline: Timeline, *, rules: FeedbackRules, add_working_days: AddWorkingDays
+) -> tuple[tuple[datetime, datetime | None], ...]:
+    """Every `as_of` at which `timeliness` does not count the submission on time, as half-open spans.
+
+    `timeliness` depends on `as_of` only through which steps are seen (`at <= as_of`) and whether
+    `as_of` is past a deadline of the seen prefix, so its verdict is constant between consecutive
+    breakpoints (step times and each prefix's deadlines + 1 µs). Judging `timeliness` itself at each
+    breakpoint keeps this function the rule, not a second copy of it; a store can then count late
+    submissions for any `as_of` with `start <= as_of < end` (end None: for ever).
+    """
+    known: dict[tuple[datetime, int], datetime] = {}
+
+    def add_days(start: datetime, days: int) -> datetime:
+        # Every breakpoint re-judges the same few deadlines; calendar arithmetic is the costly part.
+        if (start, days) not in known:
+            known[(start, days)] = add_working_days(start, days)
+        return known[(start, days)]
+
+    points: set[datetime] = set()
+    for k in range(len(timeline.steps) + 1):
+        prefix = Timeline(timeline.submitted_at, timeline.steps[:k])
+        due = deadlines(prefix, rules, add_days)
+        points.add(due.handle_by + _TICK)
+        if due.publish_by is not None:
+            points.add(due.publish_by + _TICK)
+        if k:
+            points.add(timeline.steps[k - 1].at)
+    ordered = sorted(points)
+
+    def late_at(moment: datetime) -> bool:
+        verdict = timeliness(timeline, as_of=moment, rules=rules, add_working_days=add_days)
+        return not verdict.counts_on_time
+
+    spans: list[tuple[datetime, datetime | None]] = []
+    # Before the first breakpoint nothing has happened and no deadline has passed: judged once.
+    start: datetime | None = datetime.min.replace(tzinfo=UTC) if late_at(ordered[0] - _TICK) else None
+    for moment in ordered:
+        late = late_at(moment)
+        if late and start is None:
+            start = moment
+        elif not late and start is not None:
+            spans.append((start, moment))
+            start = None
+    if start is not None:
+        spans.append((start, None))
+    return tuple(spans)

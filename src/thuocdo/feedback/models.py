@@ -136,7 +136,11 @@ class Submission(models.Model):
         verbose_name = _("phản ánh, kiến nghị")
         verbose_name_plural = _("phản ánh, kiến nghị")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["agency", "state"], name="feedback_agency_state")]
+        indexes = [
+            models.Index(fields=["agency", "state"], name="feedback_agency_state"),
+            # The 5.x tallies and the dashboard select by agency and submission date.
+            models.Index(fields=["agency", "submitted_at"], name="feedback_agency_submitted"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tracking_code} {self.title}"
@@ -164,6 +168,25 @@ class SubmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.at:%Y-%m-%d %H:%M}"
+
+
+class LateSpan(models.Model):
+    """A stretch of time during which 766 indicator 5.2 judges the submission not on time.
+
+    Derived from the history by `core.feedback.late_spans` on the current agency's calendar, and
+    rewritten by the services at every change, so "late as of T" is `starts_at <= T < ends_at` and the
+    5.x tallies are aggregate queries instead of replaying every history (docs/feedback.md).
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="late_spans")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)  # null: still late, whatever comes later
+
+    class Meta:
+        indexes = [models.Index(fields=["submission", "starts_at"], name="feedback_latespan_sub_start")]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}: {self.starts_at:%Y-%m-%d %H:%M} → {self.ends_at or '…'}"
 
 
 class Attachment(models.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,13 +25,14 @@ from thuocdo.feedback import notify
 from thuocdo.feedback.models import (
     Attachment,
     FeedbackCategory,
+    LateSpan,
     Open311Client,
     RoutingRule,
     Submission,
     SubmissionEvent,
 )
 from thuocdo.feedback.ner import person_spans
-from thuocdo.feedback.selectors import at_risk
+from thuocdo.feedback.selectors import at_risk, timeline_of
 
 # Operational limits (not regulated figures): the edge may override them.
 MAX_ATTACHMENTS = 5
@@ -144,6 +145,7 @@ def submit_feedback(*, data: NewSubmission, now: datetime) -> Submission:
         duplicate_of=duplicate_of,
         open311_client=data.open311_client,
     )
+    _store_late_spans(submission, add_days)
     for upload in data.attachments:
         Attachment.objects.create(
             submission=submission,
@@ -232,6 +234,7 @@ def transition_submission(
         actor=actor if getattr(actor, "pk", None) else None,
         note=note,
     )
+    _store_late_spans(submission, working_days_for(submission.agency))
     if event is rules.Event.PUBLISH:
         notify.notify_published(submission)
         record_change(
@@ -241,6 +244,48 @@ def transition_submission(
             data={"tracking_code": submission.tracking_code, "answer_public": submission.answer_public},
         )
     return submission
+
+
+def _store_late_spans(submission: Submission, add_days: Callable[[datetime, int], datetime]) -> None:
+    # Rewritten whole: a transfer changes the calendar and the clock, so earlier spans may all move.
+    events = SubmissionEvent.objects.filter(submission=submission).order_by("at", "id")
+    timeline = rules.Timeline(
+        submission.submitted_at,
+        tuple(rules.Step(rules.Event(e.event), e.at, rules.State(e.to_state)) for e in events),
+    )
+    spans = rules.late_spans(timeline, rules=rules.FeedbackRules(), add_working_days=add_days)
+    LateSpan.objects.filter(submission=submission).delete()
+    LateSpan.objects.bulk_create(
+        LateSpan(submission=submission, starts_at=lo, ends_at=hi) for lo, hi in spans
+    )
+
+
+def refresh_late_spans(*, submissions: Iterable[Submission] | None = None, batch: int = 2000) -> int:
+    """Recompute the stored late spans (766 indicator 5.2) from the histories; all submissions by default.
+
+    Needed after the holiday table or an agency's office hours change, which move every deadline.
+    Returns the number of submissions refreshed.
+    """
+    ids = (
+        list(Submission.objects.order_by("pk").values_list("pk", flat=True))
+        if submissions is None
+        else [s.pk for s in submissions]
+    )
+    feedback_rules = rules.FeedbackRules()
+    calendars: dict[Any, Callable[[datetime, int], datetime]] = {}
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        fresh: list[LateSpan] = []
+        for s in Submission.objects.filter(pk__in=chunk).select_related("agency").prefetch_related("events"):
+            if s.agency_id not in calendars:
+                calendars[s.agency_id] = working_days_for(s.agency)
+            spans = rules.late_spans(
+                timeline_of(s), rules=feedback_rules, add_working_days=calendars[s.agency_id]
+            )
+            fresh.extend(LateSpan(submission_id=s.pk, starts_at=lo, ends_at=hi) for lo, hi in spans)
+        LateSpan.objects.filter(submission_id__in=chunk).delete()
+        LateSpan.objects.bulk_create(fresh, batch_size=1000)
+    return len(ids)
 
 
 def rate_answer(*, submission: Submission, liked: bool) -> Submission:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from thuocdo.core.feedback import STATE_LABELS_VI, Event, State, TransitionError, allowed_events
@@ -205,6 +206,73 @@ def work_list(request: HttpRequest) -> HttpResponse:
         "feedback/work_list.html",
         {"page": page, "rows": rows, "state": state, "at_risk": at_risk, "states": STATE_LABELS_VI},
     )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Feedback of the official's agencies in a year: by category, classification, agency and month."""
+    from datetime import datetime
+
+    agencies = _handled_agencies(request)
+    if not agencies.exists():
+        raise Http404  # no feedback role anywhere: the page does not exist for this user
+    now = timezone.now()
+    this_year = timezone.localtime(now).year
+    years = list(range(this_year, this_year - 5, -1))
+    try:
+        year = int(request.GET.get("nam", this_year))
+    except ValueError:
+        year = this_year
+    if year not in years:
+        year = this_year
+    tz = timezone.get_current_timezone()
+    start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    board = selectors.feedback_dashboard(agencies=agencies, start=start, end=end, now=now)
+    tallies = selectors.indicator_tallies(agencies=agencies, start=start, end=end, as_of=min(end, now))
+    indicators = [
+        (code, label, n, d, 100 * n / d if d else None)
+        for (code, label), (n, d) in zip(
+            INDICATOR_LABELS, (tallies[k] for k, _ in INDICATOR_LABELS), strict=True
+        )
+    ]
+    chart = {
+        "months": [row.label for row in board.by_month],
+        "series": [
+            {"name": label, "values": board.monthly_by_classification[key]}
+            for key, label in selectors.CLASSIFICATION_LABELS_VI.items()
+        ],
+        "categories": [row.label for row in board.by_category],
+        "category_values": [
+            [row.total - row.open, row.open - row.overdue, row.overdue] for row in board.by_category
+        ],
+        "labels": {
+            "closed": _("Đã xử lý xong"),
+            "open": _("Đang mở, trong hạn"),
+            "overdue": _("Đang mở, quá hạn"),
+        },
+    }
+    busiest = max(board.by_month, key=lambda r: r.total, default=None)
+    return render(
+        request,
+        "feedback/dashboard.html",
+        {
+            "board": board,
+            "year": year,
+            "years": years,
+            "now": now,
+            "indicators": indicators,
+            "chart": chart,
+            "busiest": busiest if busiest and busiest.total else None,
+            "agency_count": agencies.count(),
+        },
+    )
+
+
+INDICATOR_LABELS = (
+    ("5.1", gettext_lazy("Phản ánh về quy định hành chính hoặc hành vi của cán bộ")),
+    ("5.2", gettext_lazy("Phản ánh được xử lý đúng hạn")),
+    ("5.3", gettext_lazy("Phản ánh được người dân hài lòng với kết quả xử lý")),
+)
 
 
 @login_required

@@ -1,10 +1,15 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
 gunicorn with production settings (debug off, compressed static manifest): 2 sync workers as `make serve`
-runs it, then 2 workers × 4 threads for comparison. PostgreSQL from THUOCDO_BENCH_PG (default
+runs it, the same with the submission lane off (the full middleware stack, as before the lane), then
+4 sync workers and 2 workers × 4 threads for comparison. PostgreSQL from THUOCDO_BENCH_PG (default
 postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and recreated); synchronous_commit is
 reported, never changed.
 Load: wrk on 127.0.0.1 (one invitation token, or one new meta/instanceID, per request), after a warm-up.
+OpenRosa submissions carry a deviceID (50 devices), as the generated XForm asks, so each one also counts a
+burst in the shared cache (THUOCDO_CACHE_URL; default the database table); the web form has no rate limit.
+Both endpoints are answered by the submission lane (surveys/middleware.py) except in the "lane off"
+configuration (THUOCDO_SUBMISSION_LANE=0).
 Each run checks that the number of stored responses equals the number of successful requests (none lost).
 Baseline: the same POST to a trivial Django view that only returns 200, under the same server: the
 framework's ceiling on this machine. CPU time per request of the gunicorn workers and of their PostgreSQL
@@ -101,7 +106,7 @@ LUA_WEB = """
 local tokens, i, body = {}, 0, "%(body)s"
 function init(args)
   for line in io.lines("%(tokens)s") do table.insert(tokens, line) end
-  i = %(offset)d + id * math.floor(#tokens / 2)
+  i = %(offset)d + id * %(spacing)d
 end
 function request()
   i = i + 1
@@ -114,7 +119,7 @@ local i = 0
 function init(args) i = %(offset)d + id * 10000000 end
 function request()
   i = i + 1
-  local xml = '<data id="bench" version="%(version)s"><stratum>B' .. (i %% 4) .. '</stratum><F1>2</F1>%(answers)s<meta><instanceID>uuid:bench-' .. i .. '</instanceID></meta></data>'
+  local xml = '<data id="bench" version="%(version)s"><stratum>B' .. (i %% 4) .. '</stratum><deviceID>collect:bench' .. (i %% 50) .. '</deviceID><F1>2</F1>%(answers)s<meta><instanceID>uuid:bench-' .. i .. '</instanceID></meta></data>'
   local b = "----thuocdo"
   local body = "--" .. b .. '\\r\\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\\r\\nContent-Type: text/xml\\r\\n\\r\\n' .. xml .. "\\r\\n--" .. b .. "--\\r\\n"
   return wrk.format("POST", "/openrosa/key/%(key)s/submission", {["Content-Type"]="multipart/form-data; boundary=" .. b, ["X-OpenRosa-Version"]="1.0"}, body)
@@ -203,7 +208,7 @@ def run(*, quick: bool) -> list[Figure]:
     thuocdo = [PYTHON, "-m", "django"]
     subprocess.run([*thuocdo, "migrate", "-v0"], env=env, check=True, cwd=work)
     subprocess.run([*thuocdo, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=work)
-    invitations = 20_000 if quick else 60_000
+    invitations = 40_000 if quick else 120_000
     setup = json.loads(
         subprocess.run(
             [PYTHON, "-c", SETUP, str(invitations)],
@@ -218,18 +223,29 @@ def run(*, quick: bool) -> list[Figure]:
     answers = "&".join(f"{c}={4 + (i % 2)}" for i, c in enumerate(setup["criteria"])) + "&F1=2&started="
     csrf = "b" * 32
     groups = "".join(f"<{c}>{4 + (i % 2)}</{c}>" for i, c in enumerate(setup["criteria"]))
-    # Each server configuration gets its own quarter of the tokens (two wrk threads, one eighth each).
-    quarter = len(setup["tokens"]) // 4
+    # Each server configuration gets its own share of the tokens (two wrk threads, half a share each).
     configs = [
-        ("gunicorn 2 sync workers (make serve)", ["-w", "2", "-k", "sync"], 0),
-        ("gunicorn 2 workers × 4 threads (gthread)", ["-w", "2", "-k", "gthread", "--threads", "4"], quarter),
-    ]
+        ("gunicorn 2 sync workers (make serve)", ["-w", "2", "-k", "sync"], {}),
+        ("gunicorn 2 sync workers, full middleware stack (lane off)", ["-w", "2", "-k", "sync"],
+         {"THUOCDO_SUBMISSION_LANE": "0"}),
+        ("gunicorn 4 sync workers", ["-w", "4", "-k", "sync"], {}),
+        ("gunicorn 2 workers × 4 threads (gthread)", ["-w", "2", "-k", "gthread", "--threads", "4"], {}),
+    ]  # fmt: skip
+    share = len(setup["tokens"]) // len(configs)
+    half = share // 2
     figures = []
     try:
-        for label, options, offset in configs:
+        for index, (label, options, extra) in enumerate(configs):
+            offset = index * share
             scripts = {
                 "web": LUA_WEB
-                % {"body": answers, "tokens": work / "tokens.txt", "csrf": csrf, "offset": offset},
+                % {
+                    "body": answers,
+                    "tokens": work / "tokens.txt",
+                    "csrf": csrf,
+                    "offset": offset,
+                    "spacing": half,
+                },
                 "openrosa": LUA_OPENROSA
                 % {
                     "version": setup["version"],
@@ -241,7 +257,7 @@ def run(*, quick: bool) -> list[Figure]:
             }
             for name, text in scripts.items():
                 (work / f"{name}.lua").write_text(LUA_COMMON + textwrap.dedent(text))
-            results = _serve(options, env=env, work=work, seconds=seconds)
+            results = _serve(options, env={**env, **extra}, work=work, seconds=seconds)
             figures.extend(_figures(label, results))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -254,6 +270,23 @@ def _synchronous_commit() -> str:
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         row = conn.execute("SHOW synchronous_commit").fetchone()
     return str(row[0]) if row else "?"
+
+
+def _until_answering(port: int, seconds: float = 90.0) -> None:
+    """Wait until the workers answer (the socket opens with the master, before the workers have booted:
+    on a busy machine a warm-up that started then measured their start-up, not requests)."""
+    import http.client
+
+    deadline = time.monotonic() + seconds
+    answered = 0
+    while time.monotonic() < deadline and answered < 20:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/baseline", body=b"", headers={"Content-Type": "text/plain"})
+            answered += conn.getresponse().status == 200
+            conn.close()
+        except OSError:
+            time.sleep(0.2)
 
 
 def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int) -> dict[str, dict[str, Any]]:
@@ -270,7 +303,8 @@ def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int)
                 break
             except OSError:
                 time.sleep(0.1)
-        _wrk(port, work / "baseline.lua", 2)  # warm-up: imports, connections
+        _until_answering(port)
+        _wrk(port, work / "baseline.lua", 3)  # warm-up: imports, connections
 
         def count() -> int:
             done = subprocess.run(
@@ -302,7 +336,7 @@ def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int)
 def _figures(server: str, results: dict[str, dict[str, Any]]) -> list[Figure]:
     base = results["baseline"]
     base_rate = base["requests"] / (base["duration_us"] / 1e6)
-    durability = f"synchronous_commit={_synchronous_commit()}"
+    durability = f"synchronous_commit={_synchronous_commit()}, cache {os.environ.get('THUOCDO_CACHE_URL', 'db://thuocdo_cache')}"
     figures = []
     for name, label in (
         ("web", "web form /khao-sat/<token>/"),

@@ -157,3 +157,50 @@ def test_latest_picks_the_highest_published_version_in_force():
     assert latest([v1, v2], "sipas-2017", on=date(2025, 1, 1)).version == 1
     with pytest.raises(KeyError):
         latest([v1, v2], "sipas-1999")
+
+
+def test_sipas_2021_version_2_has_the_three_aspects_of_the_national_form():
+    """domain-vn §2.1–2.2: policy (4 factors, 14 items numbered 1–14), administrative services (items 15–30 and
+    feedback handling, as in version 1), basic public services (education, health); overall = mean of aspects."""
+    v1, v2 = load("sipas-2021.v1.json"), load("sipas-2021.v2.json")
+    assert (v2.code, v2.version) == ("sipas-2021", 2) and latest(
+        [v1, v2], "sipas-2021", on=v2.effective_from
+    ) == v2
+    assert [(a.code, a.factors) for a in v2.aspects] == [
+        ("CS", ("CSA", "CSB", "CSC", "CSD")),
+        ("DVHCC", ("A", "B", "C", "D", "E")),
+        ("DVCCB", ("GD", "YT")),
+    ]
+    assert [a.title.vi for a in v2.aspects] == [
+        "Ban hành, tổ chức thực hiện chính sách",
+        "Cung ứng dịch vụ hành chính công",
+        "Cung ứng dịch vụ công cơ bản, thiết yếu",
+    ]
+    policy = [c for f in v2.factors[:4] for c in f.criteria]
+    assert [c.form_no for c in policy] == list(range(1, 15))
+    assert [f.title.vi for f in v2.factors[:4]] == [
+        "Trách nhiệm giải trình về chính sách", "Sự tham gia của người dân", "Chất lượng chính sách",
+        "Kết quả, tác động của chính sách",
+    ]  # fmt: skip
+    assert all(c.asked_if is None for c in policy)  # asked of every respondent
+    # The administrative-services aspect keeps version 1's codes and texts, so answers compare across versions.
+    admin = {c.code: c for f in v2.factors if f.code in "ABCDE" for c in f.criteria}
+    assert [(c.code, c.text.vi, c.form_no) for c in v1.criteria] == [
+        (admin[c.code].code, admin[c.code].text.vi, admin[c.code].form_no) for c in v1.criteria
+    ]
+    assert {admin[c].asked_if.question for c in admin if c[0] in "ABCD"} == {"F0"}
+    assert {admin[c].asked_if.question for c in admin if c[0] == "E"} == {"F1"}
+    assert v2.question("F1").asked_if.question == "F0"
+    basic = {f.code: f for f in v2.factors[-2:]}
+    assert {c.asked_if.question for c in basic["GD"].criteria} == {"G0"}
+    assert {c.asked_if.question for c in basic["YT"].criteria} == {"Y0"}
+    assert all(c.scale.satisfied == {4, 5} for c in v2.criteria)
+    assert (v2.aggregation.factor, v2.aggregation.aspect, v2.aggregation.overall) == ("mean", "mean", "mean")
+    expectations = [q for q in v2.questions if q.role == "expectation"]
+    assert [q.kind for q in expectations] == ["multiple", "text"]
+    assert {o.factor for o in expectations[0].options} >= {"A", "B", "C", "D", "E", "GD", "YT"}
+    assert any("chính sách" in o.label.vi for o in expectations[0].options)
+    # Version 1 is published and stays as it was.
+    assert document("sipas-2021.v1.json")["content_hash"] == v1.content_hash
+    assert [a.code for a in v1.aspects] == ["DVHCC"]
+    assert "phần cung ứng" not in v2.title.vi and v2.title.vi.endswith("(SIPAS 2021–2022)")

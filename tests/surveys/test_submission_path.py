@@ -48,24 +48,29 @@ def odk(client, key, campaign, stratum="S.TP", version=None):
     return client.post(f"/openrosa/key/{key}/submission", submission(campaign, stratum, version))
 
 
-def test_a_web_submission_reads_once_and_writes_twice(client, campaign):
+def writes(guard: str) -> list[str]:
+    """The write statements: one on PostgreSQL (guard and row in a data-modifying CTE), two elsewhere."""
+    return ["WITH"] if connection.vendor == "postgresql" else [guard, "INSERT"]
+
+
+def test_a_web_submission_reads_once_and_writes_once(client, campaign):
     tokens = draw(campaign)
     client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet(4))  # the worker's copy is built
     sheet = full_sheet(5)
     with CaptureQueriesContext(connection) as queries:
         sent = client.post(reverse("surveys:invitation", args=[tokens[1]]), sheet)
     assert sent.status_code == 302
-    assert statements(queries.captured_queries) == ["SELECT", "UPDATE", "INSERT"]
+    assert statements(queries.captured_queries) == ["SELECT", *writes("UPDATE")]
     assert Response.objects.filter(answers__A1=5).count() == 1
 
 
-def test_an_openrosa_submission_reads_once_and_writes_twice(client, campaign):
+def test_an_openrosa_submission_reads_once_and_writes_once(client, campaign):
     key = services.set_enumerator_key(campaign=campaign, actor="test")
     assert odk(client, key, campaign).status_code == 201
     data = submission(campaign)
     with CaptureQueriesContext(connection) as queries:
         assert client.post(f"/openrosa/key/{key}/submission", data).status_code == 201
-    assert statements(queries.captured_queries) == ["SELECT", "INSERT", "INSERT"]
+    assert statements(queries.captured_queries) == ["SELECT", *writes("INSERT")]
     assert Response.objects.count() == 2
 
 

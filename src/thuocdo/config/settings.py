@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "thuocdo.web.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Survey submissions (web form, OpenRosa) are answered here, before the page middleware (surveys issue, speed).
+    "thuocdo.surveys.middleware.SubmissionLane",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -125,6 +127,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True  # transactions are committed at the edge (the request)
+
+# --- Cache (surveys issue #4) -----------------------------------------------------------------------
+# Rate limits (open survey link, ODK devices, kiosks) and short memos must be shared by every gunicorn
+# worker, or a limit is N times looser. THUOCDO_CACHE_URL chooses the backend:
+#   db://[table]       (default, zero setup) a table in the main database, created by migration
+#                      surveys 0003; shared by every process and host using that database
+#   redis://host:port/db  Redis (needs the `redis` package); the fastest, and atomic counters
+#   file:///dir        files under dir: shared by the processes of one host
+#   locmem://          per process: only for a single-process server
+# docs/benchmarks.md ("Survey submissions") gives what each costs per rate-limited submission.
+# Test runs default to per-process memory (many tests touch no database); tests/surveys/test_shared_cache.py
+# runs the real backends in separate processes.
+CACHE_URL = os.environ.get("THUOCDO_CACHE_URL", "locmem://" if TESTING else "db://thuocdo_cache")
+
+
+def cache_from_url(url: str) -> dict[str, object]:
+    scheme, _sep, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest,
+                "OPTIONS": {"MAX_ENTRIES": 100_000}}  # fmt: skip
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest or "thuocdo"}
+    if scheme == "db":
+        # Culling at the default 300 entries would drop live rate-limit counters; expired rows are culled.
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest or "thuocdo_cache",
+                "OPTIONS": {"MAX_ENTRIES": 1_000_000, "CULL_FREQUENCY": 10}}  # fmt: skip
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"THUOCDO_CACHE_URL: unknown scheme «{scheme}» (db, redis, file, locmem)")
+
+
+CACHES = {"default": cache_from_url(CACHE_URL)}
+# --- end cache ---------------------------------------------------------------------------------------
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -246,6 +283,8 @@ THUOCDO = {
     "DOSSIERS_STRICT_AGENCIES": env_bool("THUOCDO_DOSSIERS_STRICT_AGENCIES", False),
     # Survey submissions use server-side prepared statements on PostgreSQL; turn off behind a transaction-mode pooler.
     "PREPARED_STATEMENTS": env_bool("THUOCDO_PREPARED_STATEMENTS", True),
+    # Survey submissions skip the page middleware (surveys.middleware.SubmissionLane); off = the full stack.
+    "SUBMISSION_LANE": env_bool("THUOCDO_SUBMISSION_LANE", True),
     # The province this installation publishes for (GSO code); empty = the one with the most figures.
     "PROVINCE_CODE": os.environ.get("THUOCDO_PROVINCE_CODE", ""),
 }

@@ -4,6 +4,8 @@ Two ways in. A campaign's enumerator key in the path (/openrosa/key/<key>/…, a
 do) lists only that campaign. Without a key, HTTP Basic (over HTTPS) with a staff account holding the
 data-entry right lists the open campaigns in the account's scope; Digest is not supported yet.
 Duplicates (same meta/instanceID) are acknowledged with 202 and not stored again, as the ODK spec says.
+An edited sheet (meta/deprecatedID naming a sheet already received) is refused with 409: answers are not
+linked to their instanceID, so the first one cannot be replaced and the edit would count twice.
 Errors name the XML path. The device id is used, hashed, for burst detection only and never stored.
 """
 
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.contrib.auth import authenticate
 from django.core.cache import cache
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from thuocdo.accounts.selectors import ENTER_DATA, scope_for
@@ -36,7 +41,7 @@ _FORMS: dict[tuple[int, str], str] = {}  # (campaign id, form version) → XForm
 def _headers(response: HttpResponse) -> HttpResponse:
     response["X-OpenRosa-Version"] = "1.0"
     response["X-OpenRosa-Accept-Content-Length"] = str(MAX_BODY)
-    response["Date"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
+    response["Date"] = http_date()
     return response
 
 
@@ -165,6 +170,20 @@ def _parse_time(text: str) -> datetime | None:
         return None
 
 
+def _dechunk(request: HttpRequest) -> bool:
+    """Read a chunked body (the Form Submission API requires servers to accept HTTP/1.1 chunked uploads);
+    Django parses multipart only with a Content-Length. False when it is longer than MAX_BODY."""
+    meta = request.META
+    if meta.get("CONTENT_LENGTH") or "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    body = meta["wsgi.input"].read(MAX_BODY + 1)  # the server (gunicorn) has already removed the chunking
+    if len(body) > MAX_BODY:
+        return False
+    meta["CONTENT_LENGTH"] = str(len(body))
+    request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
+    return True
+
+
 @csrf_exempt
 def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """HEAD: 204 pre-flight. POST multipart with xml_submission_file: 201 stored, 202 duplicate, 4xx with the XML path."""
@@ -177,6 +196,8 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
         return _headers(HttpResponse(status=204))
     if request.method != "POST":
         return _message("Chỉ nhận HEAD hoặc POST.", 405)
+    if not _dechunk(request):
+        return _message("Phiếu quá lớn.", 413)
     upload = request.FILES.get("xml_submission_file")
     if upload is None:
         return _message("Thiếu phần xml_submission_file trong yêu cầu multipart.", 400)
@@ -216,6 +237,15 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     instance_id = values.get("instanceID", "")
     if not instance_id:
         return _message(f"/{tag}/meta/instanceID: thiếu mã phiếu.", 400)
+    deprecated = values.get("deprecatedID", "")
+    if deprecated and selectors.key_seen(campaign.id, SeenKey.Kind.INSTANCE, f"{campaign.id}:{deprecated}"):
+        # An edit of a sheet already received (ODK "deprecatedID"). Answers are kept unlinked from their
+        # instanceID (anonymity), so the received sheet cannot be replaced: refuse rather than count twice.
+        return _message(
+            f"{paths.get('deprecatedID', f'/{tag}/meta/deprecatedID')}: phiếu «{deprecated}» đã được nhận; "
+            "không thể sửa phiếu đã gửi. Nếu cần sửa, hãy báo người quản lý đợt khảo sát.",
+            409,
+        )
     stratum = values.get(STRATUM_FIELD, "")
     if stratum not in campaign.agency_of:
         return _message(

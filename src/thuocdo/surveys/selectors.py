@@ -36,6 +36,7 @@ from thuocdo.surveys.models import (
     Kiosk,
     PaperSheet,
     Response,
+    SeenKey,
     Stratum,
 )
 from thuocdo.units.models import Agency
@@ -290,6 +291,11 @@ def open_campaign_for_key(key: str) -> CampaignSnapshot | None:
         return None
     pk, updated_at, content_hash = row
     return campaign_snapshot(pk, (updated_at, content_hash))
+
+
+def key_seen(campaign_id: int, kind: str, key: str) -> bool:
+    """Whether a duplicate guard (e.g. an ODK instanceID) was already claimed in this campaign."""
+    return SeenKey.objects.filter(campaign_id=campaign_id, kind=kind, key_hash=sha256(key)).exists()
 
 
 # Sampling frames -------------------------------------------------------------------------------------

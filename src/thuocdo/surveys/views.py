@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -123,29 +124,55 @@ def _thanks(
 # its campaign's live status and stamp; the instrument and strata come from the worker's snapshot.
 
 
-def invitation_form(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-time invitation form: /khao-sat/<token>/."""
+@dataclass(frozen=True)
+class InvitationOutcome:
+    """What an invitation request came to: "missing", "closed", "used", "invalid", "stored" or "form"."""
+
+    kind: str
+    campaign: selectors.CampaignSnapshot | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def take_invitation(request: HttpRequest, token: str) -> InvitationOutcome:
+    """Read the invitation and, on POST, store its answers; shared by the page and the submission lane."""
     invitation = selectors.invitation_state(token)
     if invitation is None:
-        raise Http404(_("Mã mời không đúng."))
+        return InvitationOutcome("missing")
     if not invitation.campaign_open:
-        return _thanks(request, closed=True)
+        return InvitationOutcome("closed")
     if invitation.used:
-        return _thanks(request, already=True)
+        return InvitationOutcome("used")
     campaign = selectors.campaign_snapshot(invitation.campaign_id, invitation.stamp)
-    if request.method == "POST":
-        raw = _raw(request, campaign.instrument)
-        try:
-            services.submit_response(
-                campaign=campaign, channel=Channel.WEB, raw=raw, today=timezone.localdate(),
-                invitation=invitation, seconds=_seconds(request),
-            )  # fmt: skip
-        except services.InvalidAnswers as exc:
-            return _render_form(request, campaign, values=raw, errors=exc.errors, status=422)
-        except services.Duplicate:
-            return _thanks(request, already=True)
+    if request.method != "POST":
+        return InvitationOutcome("form", campaign)
+    raw = _raw(request, campaign.instrument)
+    try:
+        services.submit_response(
+            campaign=campaign, channel=Channel.WEB, raw=raw, today=timezone.localdate(),
+            invitation=invitation, seconds=_seconds(request),
+        )  # fmt: skip
+    except services.InvalidAnswers as exc:
+        return InvitationOutcome("invalid", campaign, raw, exc.errors)
+    except services.Duplicate:
+        return InvitationOutcome("used")
+    return InvitationOutcome("stored", campaign)
+
+
+def invitation_form(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time invitation form: /khao-sat/<token>/."""
+    outcome = take_invitation(request, token)
+    if outcome.kind == "missing":
+        raise Http404(_("Mã mời không đúng."))
+    if outcome.kind in ("closed", "used"):
+        return _thanks(request, closed=outcome.kind == "closed", already=outcome.kind == "used")
+    if outcome.kind == "stored":
         return redirect("surveys:thanks")
-    return _render_form(request, campaign, values={}, errors={})
+    assert outcome.campaign is not None
+    status = 422 if outcome.kind == "invalid" else 200
+    return _render_form(
+        request, outcome.campaign, values=outcome.values, errors=outcome.errors, status=status
+    )
 
 
 def open_form(request: HttpRequest, slug: str) -> HttpResponse:

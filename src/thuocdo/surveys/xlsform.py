@@ -85,7 +85,12 @@ def instrument_workbook(
     strata: Sequence[tuple[str, str]] = (),
 ) -> dict[str, list[dict[str, str]]]:
     """The instrument as XLSForm sheets (rows as dicts); `strata` adds a required stratum question first."""
-    survey: list[dict[str, str]] = [{"type": "start", "name": "start"}, {"type": "end", "name": "end"}]
+    # start/end time the interview (speeders); the device id counts bursts from one device (never stored).
+    survey: list[dict[str, str]] = [
+        {"type": "start", "name": "start"},
+        {"type": "end", "name": "end"},
+        {"type": "deviceid", "name": "deviceID"},
+    ]
     choices: list[dict[str, str]] = []
     if strata:
         survey.append(
@@ -172,9 +177,10 @@ def xform_xml(
 
     book = instrument_workbook(instrument, form_id=form_id, form_version=form_version, strata=strata)
     book.pop("thuocdo_aspects", None)
-    # Our own columns would otherwise become nodes of every choice item in the XForm.
+    # Our own columns would otherwise become nodes of every choice item in the XForm; empty cells would
+    # become required="None" and relevant="" binds, which JavaRosa (ODK Collect) parses as XPath.
     clean = {
-        name: [{k: v for k, v in row.items() if not k.startswith("thuocdo_")} for row in rows]
+        name: [{k: v for k, v in row.items() if v != "" and not k.startswith("thuocdo_")} for row in rows]
         for name, rows in book.items()
     }
     return convert(xlsform=clean, form_name="data").xform

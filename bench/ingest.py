@@ -6,6 +6,10 @@
   save the row, recreate its steps, update its tally row), one transaction per 5,000 as well.
 * HTTP batch API: gunicorn with 2 sync workers on 127.0.0.1, two clients posting batches of 10,000.
   Baseline: the same endpoint fed one document per request.
+* CPU per document per stage (`time.process_time` in one process, 10,000 new documents): what a
+  document costs whatever else runs on the machine, so an idle machine's rate can be computed.
+  The 766 index hook (`dossiers_stored` → indices.services.on_dossiers_stored) runs in every
+  measurement above, inside each ingest transaction, as in production.
 
 Each database runs in its own child process (Django reads its settings once), on a fresh database:
 SQLite in a temporary directory, PostgreSQL in a database named by THUOCDO_BENCH_PG
@@ -52,6 +56,7 @@ def run(*, quick: bool) -> list[Figure]:
         if result is None:
             figures.append(Figure(f"{db}: skipped (database not reachable)", 0, "docs/s"))
             continue
+        stages = ", ".join(f"{name} {us:.1f}" for name, us in result["stages"].items())
         figures.append(
             Figure(
                 f"{db}: file import, {result['n']:,} new documents",
@@ -79,6 +84,14 @@ def run(*, quick: bool) -> list[Figure]:
                 baseline=result["http_single"],
                 baseline_name="one document a request",
                 target=10_000,
+            )
+        )
+        figures.append(
+            Figure(
+                f"{db}: CPU µs per document, this process (PostgreSQL server not included)",
+                result["stages"]["total"],
+                "µs",
+                note=stages,
             )
         )
     return figures
@@ -148,6 +161,7 @@ def _child_main(opts: argparse.Namespace) -> None:
     reimport_rate = opts.n / (time.perf_counter() - started)
 
     orm_rate = _orm_baseline(list(generate(opts.baseline, seed=767, first_seq=10_000_000)))
+    stages = _stages(list(generate(10_000, seed=768, first_seq=40_000_000)))
     http_rate, http_docs, single_rate = _http(opts)
     print(
         json.dumps(
@@ -160,9 +174,90 @@ def _child_main(opts: argparse.Namespace) -> None:
                 "http": http_rate,
                 "http_docs": http_docs,
                 "http_single": single_rate,
+                "stages": stages,
             }
         )
     )
+
+
+def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
+    """CPU per document of each ingestion stage, one process, gc paused as the import pauses it."""
+    import gc
+    import pickle
+    from datetime import UTC, datetime
+
+    from django.db import connection, transaction
+
+    from thuocdo.dossiers import services
+    from thuocdo.dossiers.files import decode_line
+    from thuocdo.dossiers.signals import dossiers_stored
+    from thuocdo.indices import selectors as index_selectors
+    from thuocdo.indices import services as index_services
+    from thuocdo.indices.facts import facts_of_stored
+
+    lines = [json.dumps(d, ensure_ascii=False).encode() for d in docs]
+    n = len(lines)
+    lookups = services.load_lookups()
+    now = datetime.now(UTC)
+    out: dict[str, float] = {}
+    clock = time.process_time
+
+    def timed(name: str, fn: Any) -> Any:
+        started = clock()
+        result = fn()
+        out[name] = (clock() - started) * 1e6 / n
+        return result
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        objs = timed("decode", lambda: [decode_line(line) for line in lines])
+        records = [(f"l{i}", o) for i, o in enumerate(objs)]
+        prepared = timed(
+            "validate+rows",
+            lambda: services.prepare_documents(
+                records, lookups=lookups, vendor=connection.vendor, source_id=None, now=now
+            ),
+        )
+        prepared = timed("to writer (pickle)", lambda: pickle.loads(pickle.dumps(prepared, protocol=5)))  # noqa: S301 - our own batch
+        receivers = dossiers_stored.receivers[:]
+        dossiers_stored.receivers.clear()
+        try:
+            if connection.vendor == "sqlite":  # as the import command's writer sets them
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA cache_size = -262144")
+                    cursor.execute("PRAGMA temp_store = MEMORY")
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                timed(
+                    "store (rows, steps, tallies)",
+                    lambda: services.store_prepared(
+                        prepared, source=None, batch="stages", now=now, lookups=lookups
+                    ),
+                )
+                written = list(prepared.best.values())
+                params = index_selectors.current_parameters()
+                new = timed(
+                    "index: facts",
+                    lambda: [facts_of_stored(c.doc, paper=True, params=params) for c in written],
+                )
+                sources = {c.row[0]: (c.row[26], c.row[27], c.row[8], c.row[9]) for c in written}
+                timed(
+                    "index: cells (apply_facts)",
+                    lambda: index_services.apply_facts(old=[], new=new, sources=sources),
+                )
+            except BaseException:
+                atomic.__exit__(*sys.exc_info())
+                raise
+            timed("commit", lambda: atomic.__exit__(None, None, None))
+        finally:
+            dossiers_stored.receivers[:] = receivers
+    finally:
+        if enabled:
+            gc.enable()
+    out["total"] = sum(out.values())
+    return out
 
 
 def _orm_baseline(docs: list[dict[str, Any]]) -> float:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from thuocdo.core.dossier import VN_TZ, parse_document
-from thuocdo.core.timeliness import Category, classify
+from thuocdo.core.dossier import VN_TZ, format_timestamp, parse_document, scan_document
+from thuocdo.core.timeliness import Category, classify, scan_verdict, stored_verdict
 from thuocdo.core.workcalendar import WorkCalendar
 
 PERIOD_END = datetime(2025, 11, 1, tzinfo=VN_TZ)
@@ -91,6 +93,26 @@ def test_rule_6_supplement_waiting_time_is_not_counted():
     assert (
         t.reason_vi
         == "Đúng hạn: kết thúc xử lý 12/10/2025 10:00, hạn 10/10/2025 17:00 (đã trừ 2 ngày chờ bổ sung)"
+    )
+
+
+def test_rule_6b_overlapping_supplement_waits_pause_the_clock_once():
+    # Two requests (allowed by the rule set) whose waits overlap on 08/10 08:00-09/10 08:00: the clock
+    # stands still from 07/10 08:00 to 09/10 20:00, 2 days 12 hours, not 2 days + 1 day 12 hours.
+    d = dossier(
+        NgayTiepNhan="20251006080000",
+        NgayHenTra="20251010170000",
+        NgayKetThucXuLy="20251012180000",
+        DanhSachHoSoBoSung=[
+            {"NgayBoSung": "20251007080000", "NgayTiepNhanBoSung": "20251009080000"},
+            {"NgayBoSung": "20251008080000", "NgayTiepNhanBoSung": "20251009200000"},
+        ],
+    )
+    t = judge(d, supplements_allowed=2)
+    assert t.paused == timedelta(days=2, hours=12)
+    assert t.category is Category.ON_TIME  # compared as 10/10 06:00; counting the overlap twice said "early"
+    assert t.reason_vi == (
+        "Đúng hạn: kết thúc xử lý 12/10/2025 18:00, hạn 10/10/2025 17:00 (đã trừ 2 ngày 12 giờ chờ bổ sung)"
     )
 
 
@@ -199,3 +221,82 @@ def test_rule_12_the_first_promise_counts_when_a_supplement_moved_the_due_date()
     t = judge(d)
     assert t.due_at == datetime(2025, 10, 14, 17, tzinfo=VN_TZ)
     assert t.category is Category.ON_TIME
+
+
+ORIGIN = datetime(2025, 10, 6, 8, tzinfo=VN_TZ)
+
+
+@st.composite
+def _supplemented(draw: Any) -> tuple[Any, list[tuple[int, int | None]]]:
+    """An open dossier with 1-4 supplement requests (minutes after reception), often overlapping."""
+    waits = []
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, 6000))
+        length = draw(st.one_of(st.none(), st.integers(0, 4000)))
+        waits.append((start, None if length is None else start + length))
+    due = draw(st.integers(60, 9000))
+
+    def stamp(minutes: int) -> str:
+        return format_timestamp(ORIGIN + timedelta(minutes=minutes))
+
+    d = dossier(
+        TrangThaiHoSo=4,
+        NgayTiepNhan=stamp(0),
+        NgayHenTra=stamp(due),
+        DanhSachHoSoBoSung=[
+            {"NgayBoSung": stamp(a), "NgayTiepNhanBoSung": None if b is None else stamp(b)} for a, b in waits
+        ],
+    )
+    return d, waits
+
+
+@settings(max_examples=200, deadline=None)
+@given(_supplemented(), st.lists(st.integers(0, 15000), min_size=2, max_size=8))
+def test_paused_time_is_the_union_of_the_waits_and_an_open_verdict_never_flips_back(case, moments):
+    d, waits = case
+    verdicts = []
+    for minutes in sorted(moments):
+        t = judge(d, as_of=ORIGIN + timedelta(minutes=minutes), supplements_allowed=9)
+        point = int((t.judged_at - ORIGIN).total_seconds() // 60)
+        # Brute force: the minutes before the judged moment during which some request was pending.
+        covered = {m for a, b in waits if a < point for m in range(a, min(point if b is None else b, point))}
+        assert t.paused == timedelta(minutes=len(covered))
+        assert t.paused <= t.judged_at - d.received_at
+        verdicts.append(t.category is Category.LATE)
+    # Once late, an open dossier stays late at every later moment (the index's late_at relies on it).
+    assert verdicts == sorted(verdicts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_supplemented(), st.integers(0, 15000), st.sampled_from([9, 10, 8]))
+def test_the_ingestion_fast_path_agrees_on_overlapping_waits(case, end, status):
+    d, _ = case
+    doc = {
+        "MaHoSo": "D",
+        "MaTTHC": "1.001",
+        "KenhThucHien": 1,
+        "TrangThaiHoSo": status,
+        "DonViXuLy": "H66.01",
+        "NgayTiepNhan": format_timestamp(d.received_at),
+        "NgayHenTra": format_timestamp(d.due_at),
+        "NgayKetThucXuLy" if status == 9 else "NgayTra" if status == 10 else "NgayTuChoi": format_timestamp(
+            ORIGIN + timedelta(minutes=end)
+        ),
+        "DanhSachHoSoBoSung": [
+            {
+                "NgayBoSung": format_timestamp(s.requested_at),
+                "NgayTiepNhanBoSung": s.completed_at and format_timestamp(s.completed_at),
+            }
+            for s in d.supplements
+        ],
+    }
+    scan = scan_document(doc)
+    assert scan is not None
+    parsed = parse_document(doc, record="x")
+    assert scan_verdict(scan, supplements_allowed=9) == _verdict_allowing(parsed, 9)
+    assert scan_verdict(scan) == stored_verdict(parsed)
+
+
+def _verdict_allowing(d: Any, allowed: int) -> str:
+    category = classify(d, as_of=d.version_at, supplements_allowed=allowed).category
+    return "open" if category is Category.IN_PROGRESS else str(category)

@@ -267,3 +267,12 @@ def test_the_fast_path_stores_exactly_what_the_full_parser_would(monkeypatch):
         assert (slow.accepted, slow.rejected) == (fast.accepted, fast.rejected)
         assert state() == expected
         transaction.savepoint_rollback(mark)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_outside_a_transaction_is_refused_and_stores_nothing():
+    # In autocommit PostgreSQL would end the staging table and the lock at each statement and the batch
+    # could vanish; the service refuses instead of acknowledging what it did not store.
+    with pytest.raises(services.TransactionRequired):
+        services.ingest_documents(records=[("r1", document("AUTO-1"))], source=None, batch="t", now=NOW)
+    assert not Dossier.objects.filter(code="AUTO-1").exists()

@@ -763,6 +763,12 @@ class Scan(NamedTuple):
     population: bool  # VNeID-verified or any DSKetNoiCSDL entry
     # (officer, title, department, status, started, due, acted), stripped and not shortened
     steps: tuple[tuple[str, str, str, str, str | None, str | None, str | None], ...]
+    # What the 766 index reads besides the above (indices.facts), so it needs no second parse.
+    has_files: bool  # any submitted document with a file
+    result_file: bool  # Dossier.has_result_file
+    digitised_component: bool  # HoSoCoThanhPhanSoHoa
+    databases: tuple[str, ...]  # DSKetNoiCSDL[].MaCSDL
+    flagged: bool  # KhongHaiLong or CoPAKN
 
 
 class _NotFast(Exception):
@@ -894,16 +900,20 @@ def _scan(doc: _DocumentIn) -> Scan:
     if earliest_previous is not None:
         original_due = earliest_previous
 
-    digitised = reused = from_store = False
+    digitised = reused = from_store = has_files = False
     for sub in doc.TaiLieuNop or ():
         digitised = _bit01(sub.DuocSoHoa) or digitised
         reused = _bit01(sub.DuocTaiSuDung) or reused
         from_store = _bit01(sub.DuocLayTuKhoDMQG) or from_store
+        if not has_files and (url := sub.DuongDanTaiTepTin) is not None and url.strip():
+            has_files = True
 
-    e_result = False
+    e_result = result_file = False
     for r in doc.DanhSachGiayToKetQua or ():
-        if _text(r.DuongDanTepTinKetQua) and _text(r.MaGiayToKetQua):
-            e_result = True
+        if _text(r.DuongDanTepTinKetQua):
+            result_file = True
+            if _text(r.MaGiayToKetQua):
+                e_result = True
 
     fee = 0
     for f in doc.DanhSachLePhi or ():
@@ -919,7 +929,7 @@ def _scan(doc: _DocumentIn) -> Scan:
             raise _NotFast
         fee += gia
 
-    databases = len(doc.DSKetNoiCSDL or ())
+    databases = tuple(_text(c.MaCSDL) for c in doc.DSKetNoiCSDL or ())
 
     steps = []
     for st in doc.QuaTrinhXuLy or ():
@@ -946,8 +956,7 @@ def _scan(doc: _DocumentIn) -> Scan:
         raise _NotFast
     has_digitised = _bit01(doc.HoSoCoThanhPhanSoHoa)
     vneid = _bit01(doc.TaiKhoanDuocXacThucVoiVNeID)
-    _bit01(doc.KhongHaiLong)
-    _bit01(doc.CoPAKN)
+    flagged = _bit01(doc.KhongHaiLong) | _bit01(doc.CoPAKN)
     updated = _stamp(doc.NgayCapNhat)
     return Scan(
         code,
@@ -972,6 +981,11 @@ def _scan(doc: _DocumentIn) -> Scan:
         reused,
         from_store,
         vneid,
-        vneid or databases > 0,
+        vneid or len(databases) > 0,
         tuple(steps),
+        has_files,
+        result_file,
+        has_digitised,
+        databases,
+        flagged,
     )

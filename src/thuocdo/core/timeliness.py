@@ -9,7 +9,7 @@ supplement is judged at the request; an open dossier is judged at the evaluation
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -80,6 +80,43 @@ def _duration(delta: timedelta) -> tuple[str, str]:
         vi.append(f"{mins} phút")
         en.append(f"{mins} minute{'s' if mins != 1 else ''}")
     return " ".join(vi), " ".join(en)
+
+
+def pause_length(waits: Iterable[tuple[datetime, datetime]]) -> timedelta:
+    """How long the clock stood still: the length of the union of the (start, end) supplement waits.
+
+    Two requests whose waits overlap pause the clock once for the overlap, not twice; otherwise the
+    removed time could exceed the elapsed time and an open dossier could turn late, then within time.
+    """
+    total = timedelta()
+    start = end = None
+    for a, b in sorted(waits):
+        if b <= a:
+            continue
+        if end is None or start is None or a > end:
+            if end is not None and start is not None:
+                total += end - start
+            start, end = a, b
+        elif b > end:
+            end = b
+    if end is not None and start is not None:
+        total += end - start
+    return total
+
+
+def pause_seconds(waits: Iterable[tuple[int, int]]) -> int:
+    """pause_length on Unix seconds (the ingestion fast path)."""
+    total = 0
+    start = end = -1
+    for a, b in sorted(waits):
+        if b <= a:
+            continue
+        if a > end:
+            total += end - start
+            start, end = a, b
+        elif b > end:
+            end = b
+    return total + end - start
 
 
 def end_of(d: Dossier, as_of: datetime) -> tuple[datetime, str, str] | None:
@@ -153,9 +190,8 @@ def classify(
             requests = [s for s in requests if s.requested_at <= point]
 
     due, from_catalogue = original_due(d, due_from)
-    paused = sum(
-        (min(s.completed_at or point, point) - s.requested_at for s in requests if s.requested_at < point),
-        timedelta(),
+    paused = pause_length(
+        (s.requested_at, min(s.completed_at or point, point)) for s in requests if s.requested_at < point
     )
     if len(requests) > supplements_allowed:
         return Timeliness(
@@ -292,10 +328,14 @@ def scan_verdict(s: Scan, *, supplements_allowed: int = 1) -> str:
     paused = 0
     if requests:
         point_s = stamp_epoch(point)
-        for requested, completed, _ in requests:
-            if requested < point:
-                until = point_s if completed is None or completed > point else stamp_epoch(completed)
-                paused += until - stamp_epoch(requested)
+        paused = pause_seconds(
+            (
+                stamp_epoch(requested),
+                point_s if completed is None or completed > point else stamp_epoch(completed),
+            )
+            for requested, completed, _ in requests
+            if requested < point
+        )
     if paused:
         effective = stamp_epoch(point) - paused
         due_s = stamp_epoch(due)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from thuocdo.audit.services import record_change
 from thuocdo.dossiers.models import ApologyLetter, Dossier, Status
+from thuocdo.dossiers.signals import dossiers_stored
 from thuocdo.shared.documents import AdminDocument, render_docx, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def issue_apology_letter(
         issued_at=now,
         issued_by=actor if getattr(actor, "pk", None) else None,
     )
+    # The index keeps judging by the first promise (766 rule 12), but it hears of every change to a dossier.
+    dossiers_stored.send(sender=Dossier, codes=[dossier.code], documents=None, sources=None)
     record_change(
         actor=actor,
         action="dossiers.apology_letter.issue",

@@ -49,6 +49,7 @@ from thuocdo.core.timeliness import original_due, scan_verdict, stored_verdict
 from thuocdo.dossiers.files import LineBlock, Unreadable, decode_line
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 from thuocdo.dossiers.selectors import hash_key
+from thuocdo.dossiers.signals import dossiers_stored
 
 _ENCODE = msgspec.json.Encoder(order="sorted").encode
 _DECODE = msgspec.json.decode
@@ -208,6 +209,7 @@ class Candidate(NamedTuple):
     row: tuple[Any, ...]
     steps: list[tuple[Any, ...]]
     tally: tuple[TallyKey, tuple[int, ...]]
+    doc: Any  # the document as parsed (core Scan or Dossier), handed to `dossiers_stored` receivers
 
 
 @dataclass
@@ -218,9 +220,18 @@ class Prepared:
     best: dict[str, Candidate]
     bad: list[tuple[Rejection, Any]]
 
-    # Batches cross process boundaries: plain tuples unpickle several times faster than named tuples.
+    # Batches cross process boundaries: plain tuples unpickle several times faster than named tuples
+    # (a scanned document travels without its steps, which the candidate already carries as rows).
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.report, [tuple(c) for c in self.best.values()], self.bad)
+        scan = Scan
+        return (
+            self.report,
+            [
+                (*c[:4], c.doc._replace(steps=()) if c.doc.__class__ is scan else c.doc)
+                for c in self.best.values()
+            ],
+            self.bad,
+        )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.report, candidates, self.bad = state
@@ -399,7 +410,7 @@ def store_prepared(
     report.accepted = len(changed)
     if changed:
         with _collector_paused():
-            _write(
+            written = _write(
                 changed,
                 existed=stored,
                 source=source,
@@ -407,7 +418,21 @@ def store_prepared(
                 lookups=lookups or load_lookups(),
                 report=report,
             )
+            _announce(written)
     return report
+
+
+def _announce(written: Sequence[Candidate]) -> None:
+    # Receivers (the 766 index) update in this transaction, from the documents as already parsed.
+    if not dossiers_stored.receivers:
+        return
+    dossiers_stored.send(
+        sender=Dossier,
+        codes=[c.row[0] for c in written],
+        documents=[c.doc for c in written],
+        # version, content_hash, status, status_at: the row's fingerprint as the index keeps it
+        sources={c.row[0]: (c.row[26], c.row[27], c.row[8], c.row[9]) for c in written},
+    )
 
 
 def _version(d: ParsedDossier) -> int:
@@ -421,9 +446,19 @@ def _version_number(at: datetime) -> int:
     return ((((v.year * 100 + v.month) * 100 + v.day) * 100 + v.hour) * 100 + v.minute) * 100 + v.second
 
 
+class TransactionRequired(RuntimeError):
+    """A dossier write was called in autocommit mode."""
+
+
 def _lock() -> None:
     # Writers take turns: SQLite's IMMEDIATE transactions already do; on PostgreSQL a transaction-scoped
     # advisory lock does, so the compare-then-write below and the tally deltas never interleave.
+    # In autocommit the lock, the staging table (ON COMMIT DELETE ROWS) and the all-or-nothing batch
+    # would each end at their own statement and a batch could vanish silently, so refuse loudly instead.
+    if not connection.in_atomic_block:
+        raise TransactionRequired(
+            "dossier writes must run inside transaction.atomic(); the caller (request, command, job) commits"
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(766008)")
@@ -558,7 +593,7 @@ def _scan_candidate(
             int(s.population),
         ),
     )
-    return Candidate(key, row, steps, tally)
+    return Candidate(key, row, steps, tally, s)
 
 
 # Tally metrics as tuples to concatenate: (received, online, postal), then (finished, early, on time, late, not counted).
@@ -690,7 +725,7 @@ def _candidate(
             int(population),
         ),
     )
-    return Candidate(key, row, steps, tally)
+    return Candidate(key, row, steps, tally, d)
 
 
 def _values(placeholder: str) -> str:
@@ -734,7 +769,8 @@ def _write(
     now: datetime,
     lookups: Lookups,
     report: IngestReport,
-) -> None:
+) -> list[Candidate]:
+    """Write the rows, their steps and tally deltas; returns the candidates as written (events applied)."""
     codes = [c.row[0] for c in changed]
     dt = _sqlite_dt if connection.vendor == "sqlite" else _identity
     # Events may arrive before their dossier: they wait in DossierEvent and apply when it lands.
@@ -793,6 +829,7 @@ def _write(
         _apply_tally(cursor, mark, deltas)
     finally:
         cursor.close()
+    return changed
 
 
 def _upsert_by_copy(cursor: Any, rows: list[tuple[Any, ...]]) -> dict[str, int]:
@@ -1000,15 +1037,18 @@ def ingest_events(
 
 def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], now: datetime) -> None:
     """Move stored dossiers on by their events: `prior` were applied before, the stored ones now include new ones."""
-    stored = list(Dossier.objects.filter(code__in=codes).values_list("code", "raw"))
+    stored = list(
+        Dossier.objects.filter(code__in=codes).values_list("code", "raw", "version", "content_hash")
+    )
     if not stored:
         return
-    events = _events_for([c for c, _ in stored])
+    events = _events_for([c for c, *_ in stored])
     deltas: dict[TallyKey, list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
     updates = []
     dt = _sqlite_dt if connection.vendor == "sqlite" else _identity
     lookups = Lookups({}, {})
-    for code, raw in stored:
+    moved: list[Candidate] = []
+    for code, raw, version, digest in stored:
         base = parse_document(_DECODE(raw), record=code)
         before = _candidate(
             _apply_events(base, prior.get(code, ())),
@@ -1022,7 +1062,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
         after = _candidate(
             _apply_events(base, events.get(code, ())),
             raw,
-            (0, ""),
+            (version, digest),
             source_id=None,
             now=None,
             lookups=lookups,
@@ -1033,6 +1073,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
         row = after.row
         # status, status_at, finished_at, returned_at, timeliness
         updates.append((row[8], row[9], row[13], row[14], row[25], dt(now), code))
+        moved.append(after)
     cursor, mark = _raw_cursor()
     try:
         cursor.executemany(
@@ -1043,6 +1084,7 @@ def _reapply_events(codes: Sequence[str], *, prior: Mapping[str, list[Event]], n
         _apply_tally(cursor, mark, deltas)
     finally:
         cursor.close()
+    _announce(moved)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from thuocdo.core.dossier import VN_TZ, Channel, Dossier, Status
+from thuocdo.core.dossier import VN_TZ, Channel, Dossier, Scan, Status, stamp_epoch
 from thuocdo.core.rulesets import Parameters
-from thuocdo.core.timeliness import Category, classify, end_of, original_due
+from thuocdo.core.timeliness import Category, classify, end_of, original_due, pause_length, pause_seconds
 
 # Open dossiers get a far-future settle time so "open at J" is one indexed range: open_until > J.
 OPEN_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
@@ -166,9 +166,8 @@ def late_from(d: Dossier, params: Parameters) -> datetime | None:
         thr = _threshold(due, params)
         candidates.add(thr)
         for b in breaks:
-            paused = sum(
-                (min(s.completed_at or b, b) - s.requested_at for s in d.supplements if s.requested_at < b),
-                timedelta(),
+            paused = pause_length(
+                (s.requested_at, min(s.completed_at or b, b)) for s in d.supplements if s.requested_at < b
             )
             candidates.add(thr + paused)
     for t in sorted(c for c in candidates if c >= d.received_at):
@@ -183,8 +182,8 @@ def late_from(d: Dossier, params: Parameters) -> datetime | None:
     return None
 
 
-def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
-    """The index columns of one dossier (as stored: status and end dates after any status events)."""
+def _timing(d: Dossier, params: Parameters) -> tuple[datetime, str, bool, bool, datetime | None]:
+    # open_until, final, closed, due_known, late_at: the columns that depend on the 766 timeliness rule.
     excluded = d.status in (Status.SUBMITTED, Status.REJECTED_AT_RECEPTION)
     ended = end_of(d, OPEN_UNTIL)
     if ended is not None:
@@ -198,8 +197,21 @@ def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
         final = str(verdict.category)
     else:
         settle, final = OPEN_UNTIL, ""
-    pop_codes = set(params.population_database_codes)
     due, _ = original_due(d, None)
+    return (
+        settle,
+        final,
+        ended is not None and d.status in (Status.FINISHED, Status.RETURNED),
+        due is not None,
+        None if excluded else late_from(d, params),
+    )
+
+
+def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
+    """The index columns of one dossier (as stored: status and end dates after any status events)."""
+    excluded = d.status in (Status.SUBMITTED, Status.REJECTED_AT_RECEPTION)
+    settle, final, closed, due_known, late_at = _timing(d, params)
+    pop_codes = set(params.population_database_codes)
     return Facts(
         code=d.code,
         agency_code=d.agency_code,
@@ -209,7 +221,7 @@ def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
         received_at=d.received_at,
         open_until=settle,
         final=final,
-        closed=ended is not None and d.status in (Status.FINISHED, Status.RETURNED),
+        closed=closed,
         paper=paper,
         online=d.channel is Channel.ONLINE,
         e_result=d.has_electronic_result,
@@ -221,9 +233,168 @@ def facts_of(d: Dossier, *, paper: bool, params: Parameters) -> Facts:
         store=any(t.from_personal_store for t in d.documents),
         pop=d.vneid_verified or any(not pop_codes or c in pop_codes for c in d.databases),
         flagged=bool(d.disliked) or bool(d.complained),
-        due_known=due is not None,
-        late_at=None if excluded else late_from(d, params),
+        due_known=due_known,
+        late_at=late_at,
     )
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(f"{stamp[:8]}T{stamp[8:]}+07:00")
+
+
+def _maybe(stamp: str | None) -> datetime | None:
+    return None if stamp is None else _moment(stamp)
+
+
+_ENDED = frozenset((7, 8, 9, 10))
+
+
+def _scan_timing(s: Scan, params: Parameters) -> tuple[datetime, str, bool, bool, datetime | None]:
+    """_timing for a scanned document, on its stamps' text (one time zone: text order is time order)."""
+    if s.supplements:
+        return _scan_timing_supplemented(s, params)
+    status = s.status
+    due = s.original_due
+    end = None
+    if status in _ENDED:
+        end = s.finished if s.finished is not None else s.returned if s.returned is not None else s.rejected
+    if end is None:
+        settle, final = OPEN_UNTIL, ""
+    else:
+        settle = _moment(end if end > s.received else s.received)
+        if due is None:
+            final = "not_counted"
+        else:
+            late = end[:8] > due[:8] if params.granularity == "date" else end > due
+            final = "late" if late else "early" if end[:8] < due[:8] else "on_time"
+    late_at = None
+    if due is not None and status != 1 and status != 3:
+        if params.granularity == "date":
+            day = date(int(due[:4]), int(due[4:6]), int(due[6:8]))
+            late_at = vn_midnight(day + timedelta(days=1))
+        else:
+            late_at = _moment(due) + _TICK
+    return settle, final, end is not None and status in (9, 10), due is not None, late_at
+
+
+_US = 1_000_000
+_DAY_US = 86_400 * _US
+_VN_US = 7 * 3600 * _US
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _scan_timing_supplemented(
+    s: Scan, params: Parameters
+) -> tuple[datetime, str, bool, bool, datetime | None]:
+    """_timing for a scanned document with supplement requests: core.timeliness.classify's rule, on integers.
+
+    Moments are Unix microseconds (the late threshold sits one microsecond after the due time), so
+    the candidate moments of late_from are checked exactly, without building a Dossier or reason texts.
+    """
+    allowed = params.supplement_requests_allowed
+    by_day = params.granularity == "date"
+    received = stamp_epoch(s.received) * _US
+    requests = sorted(
+        ((stamp_epoch(r) * _US, None if c is None else stamp_epoch(c) * _US) for r, c, _ in s.supplements),
+        key=lambda x: x[0],
+    )
+    due_stamp = s.original_due
+    due = None if due_stamp is None else stamp_epoch(due_stamp) * _US
+
+    def paused(upto: list[tuple[int, int | None]], point: int) -> int:
+        return pause_seconds((r, point if c is None or c > point else c) for r, c in upto if r < point)
+
+    def late(effective: int) -> bool:
+        assert due is not None
+        if by_day:
+            return (effective + _VN_US) // _DAY_US > (due + _VN_US) // _DAY_US
+        return effective > due
+
+    status = s.status
+    end = None
+    if status in _ENDED:
+        end = s.finished if s.finished is not None else s.returned if s.returned is not None else s.rejected
+    if end is None:
+        settle, final = OPEN_UNTIL, ""
+    else:
+        settle = _moment(end if end > s.received else s.received)
+        point = stamp_epoch(end) * _US
+        counted = [x for x in requests if x[0] <= point]
+        if len(counted) > allowed:
+            final = "late"
+        elif due is None:
+            final = "not_counted"
+        else:
+            effective = point - paused(counted, point)
+            if late(effective):
+                final = "late"
+            elif (effective + _VN_US) // _DAY_US < (due + _VN_US) // _DAY_US:
+                final = "early"
+            else:
+                final = "on_time"
+
+    def late_when_open(moment: int) -> bool:
+        point = moment
+        counted = [x for x in requests if x[0] <= point]
+        waiting = next((x for x in counted if x[1] is None or x[1] > moment), None)
+        if waiting is not None:
+            point = waiting[0]
+            counted = [x for x in counted if x[0] <= point]
+        if len(counted) > allowed:
+            return True
+        return due is not None and late(point - paused(counted, point))
+
+    late_at = None
+    if status != 1 and status != 3:
+        breaks = {r for r, _ in requests} | {c for _, c in requests if c is not None}
+        candidates = {*breaks, received}
+        if due is not None:
+            # Just after the due time, or from the next day's midnight (Vietnam time) with "date".
+            threshold = ((due + _VN_US) // _DAY_US + 1) * _DAY_US - _VN_US if by_day else due + 1
+            candidates.add(threshold)
+            candidates.update(threshold + paused(requests, b) for b in breaks)
+        for moment in sorted(c for c in candidates if c >= received):
+            if late_when_open(moment):
+                late_at = _EPOCH + timedelta(microseconds=moment)
+                break
+    return settle, final, end is not None and status in (9, 10), due is not None, late_at
+
+
+def facts_of_scan(s: Scan, *, paper: bool, params: Parameters) -> Facts:
+    """facts_of for a document the ingestion fast path scanned (equal to it; tests compare the two)."""
+    settle, final, closed, due_known, late_at = _scan_timing(s, params)
+    pop_codes = params.population_database_codes
+    return Facts(
+        s.code,
+        s.agency_code,
+        s.procedure_code,
+        s.field_code[:40],
+        s.status == 1 or s.status == 3,
+        _moment(s.received),
+        settle,
+        final,
+        closed,
+        paper,
+        s.channel == 2,
+        s.e_result,
+        s.result_file,
+        s.has_files,
+        s.fee > 0,
+        s.online_payment in (1, 2),
+        s.digitised_component or s.reused,
+        s.from_personal_store,
+        s.vneid or any(not pop_codes or c in pop_codes for c in s.databases),
+        s.flagged,
+        due_known,
+        late_at,
+    )
+
+
+def facts_of_stored(doc: Scan | Dossier, *, paper: bool, params: Parameters) -> Facts:
+    """The facts of a document as the ingestion handed it over: scanned (fast path) or parsed."""
+    if isinstance(doc, Dossier):
+        return facts_of(doc, paper=paper, params=params)
+    return facts_of_scan(doc, paper=paper, params=params)
 
 
 def sum_values(rows: Iterable[tuple[int, ...]]) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -23,8 +23,9 @@ from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierT
 from thuocdo.dossiers.services import ingest_documents, ingest_events
 from thuocdo.dossiers.synthetic import make_document
 from thuocdo.indices import recompute, selectors, services
-from thuocdo.indices.facts import facts_of, tally_facts
+from thuocdo.indices.facts import facts_of, tally_facts, vn_day, vn_midnight
 from thuocdo.indices.models import (
+    CellAgencyDay,
     CellAgencyMonth,
     CellDay,
     CellMonth,
@@ -32,6 +33,7 @@ from thuocdo.indices.models import (
     DossierFact,
     SyncState,
 )
+from thuocdo.indices.openstate import CELL_METRICS
 
 RULESET = parse_ruleset(
     json.loads(
@@ -54,6 +56,7 @@ def _reset() -> None:
         DossierFact,
         CellDay,
         CellMonth,
+        CellAgencyDay,
         CellAgencyMonth,
         CellProcedureMonth,
         SyncState,
@@ -92,15 +95,73 @@ def _stored_documents() -> list:
     return out
 
 
+def _check_rollups() -> None:
+    """Month cells and the agency/procedure rollups are exactly the day cells summed."""
+    days = list(
+        CellDay.objects.values_list("agency_code", "procedure_code", "field_code", "day", *CELL_METRICS)
+    )
+    for model, key in (
+        (CellMonth, lambda a, p, f, d: (a, p, f, d.replace(day=1))),
+        (CellAgencyDay, lambda a, p, f, d: (a, d)),
+        (CellAgencyMonth, lambda a, p, f, d: (a, d.replace(day=1))),
+        (CellProcedureMonth, lambda a, p, f, d: (p, f, d.replace(day=1))),
+    ):
+        want: dict[tuple, list[int]] = {}
+        for a, p, f, d, *values in days:
+            total = want.setdefault(key(a, p, f, d), [0] * len(CELL_METRICS))
+            for i, v in enumerate(values):
+                total[i] += v
+        names = [n for n in ("agency_code", "procedure_code", "field_code", "day", "month") if _has(model, n)]
+        got = {
+            tuple(r[: len(names)]): list(r[len(names) :])
+            for r in model.objects.values_list(*names, *CELL_METRICS)
+        }
+        assert {k: v for k, v in got.items() if any(v)} == {k: v for k, v in want.items() if any(v)}, model
+
+
+def _has(model: type, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def _check_moments(facts: list) -> None:
+    """Judged at the data's own moments (a reception, a settle, a late threshold, ±1 µs, their midnights),
+    for periods starting that day, nine days before, at the month's start and at the year's start."""
+    moments: set[datetime] = set()
+    tick = timedelta(microseconds=1)
+    for f in sorted(facts, key=lambda f: f.code)[:6]:
+        for ts in (f.received_at, f.open_until, f.late_at):
+            if ts is None or ts.year > 2100:
+                continue
+            moments.update({ts, ts - tick, ts + tick, vn_midnight(vn_day(ts))})
+    one = selectors.Scope("agency:H66.01", "", ("H66.01",))
+    for judge in sorted(moments):
+        day = vn_day(judge)
+        for first in {day, day - timedelta(days=9), day.replace(day=1), date(day.year, 1, 1)}:
+            start = vn_midnight(first)
+            if start >= judge:
+                continue
+            assert selectors.dossier_tallies(NATIONAL, start, judge) == tally_facts(facts, start, judge), (
+                first,
+                judge,
+            )
+            mine = [f for f in facts if f.agency_code == "H66.01"]
+            assert selectors.dossier_tallies(one, start, judge) == tally_facts(mine, start, judge), (
+                first,
+                judge,
+            )
+
+
 def _check_everything() -> None:
     snap = recompute.snapshot(selectors.fact_rows())
     table = recompute.duckdb_table(snap)
     assert selectors.stored_cells() == recompute.run_cells(table)
+    _check_rollups()
     documents = _stored_documents()
     # Facts rebuilt from scratch equal the incrementally maintained ones.
     rebuilt = {f.code: f for f in (facts_of(d, paper=True, params=RULESET.parameters) for d in documents)}
     stored = {r[0]: services.fact_from_row(r) for r in selectors.fact_rows()}
     assert stored == rebuilt
+    _check_moments(list(rebuilt.values()))
     for label, as_of in (
         ("2025-10", None),
         ("2025-11", datetime(2025, 11, 13, 14, 25, tzinfo=VN_TZ)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from thuocdo.core.index766 import parse_period
 from thuocdo.indices import recompute, selectors
@@ -24,7 +24,8 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
 def test_postgres_recompute_equals_the_incremental_cells_and_queries(province):
-    load(documents(150))
+    with transaction.atomic():  # dossier writes refuse autocommit; ibis reads the committed table
+        load(documents(150))
     table = recompute.postgres_table(_database_url())
     try:
         assert recompute.run_cells(table) == selectors.stored_cells()

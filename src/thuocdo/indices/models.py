@@ -134,6 +134,9 @@ class DossierFact(models.Model):
     flagged = models.BooleanField(default=False)
     due_known = models.BooleanField(default=True)
     late_at = models.DateTimeField(null=True, blank=True)
+    # Closed dossiers with a paper result only: bit length of their whole seconds from reception to settling,
+    # so "received before S and still open after J" is a few narrow ranges (see selectors._spanning).
+    span_bucket = models.SmallIntegerField(null=True, blank=True)
     # What the row was derived from: status events change status and status_at, new documents the version.
     src_version = models.BigIntegerField(default=0)
     src_hash = models.CharField(max_length=32, blank=True)
@@ -149,6 +152,12 @@ class DossierFact(models.Model):
             models.Index(fields=["open_until", "received_at"], name="fact_open_until"),
             models.Index(fields=["agency_code", "open_until", "received_at"], name="fact_agency_open_until"),
             models.Index(fields=["received_at"], name="fact_received"),
+            models.Index(fields=["late_at"], name="fact_late_at"),
+            models.Index(
+                fields=["span_bucket", "received_at"],
+                name="fact_span",
+                condition=models.Q(span_bucket__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,7 +165,7 @@ class DossierFact(models.Model):
 
 
 class _Metrics(models.Model):
-    # One column per name in indices.facts.METRICS.
+    # One column per name in indices.facts.METRICS, then indices.openstate.OPEN_METRICS.
     r_n = models.IntegerField(default=0)
     r_online = models.IntegerField(default=0)
     r_ok33 = models.IntegerField(default=0)
@@ -172,6 +181,17 @@ class _Metrics(models.Model):
     s_within = models.IntegerField(default=0)
     s_late = models.IntegerField(default=0)
     s_flagged = models.IntegerField(default=0)
+    # Open-state counters (indices.openstate.OPEN_METRICS): +1 where an interval starts, -1 where it ends, so
+    # their sum over every day before J counts the dossiers open (or open and late) at J.
+    o_dk = models.IntegerField(default=0)
+    o_dkf = models.IntegerField(default=0)
+    l_dk = models.IntegerField(default=0)
+    l_ndk = models.IntegerField(default=0)
+    l_ndkf = models.IntegerField(default=0)
+    k33 = models.IntegerField(default=0)
+    k41 = models.IntegerField(default=0)
+    k41n = models.IntegerField(default=0)
+    k42 = models.IntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -234,6 +254,22 @@ class CellAgencyMonth(_Metrics):
 
     def __str__(self) -> str:
         return f"{self.agency_code} {self.month:%Y-%m}"
+
+
+class CellAgencyDay(_Metrics):
+    """The day cells summed over procedures: a level's partial months and the open-state prefix within a month."""
+
+    agency_code = models.CharField(max_length=60)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency_code", "day"], name="index_cell_agency_day_key")
+        ]
+        indexes = [models.Index(fields=["day", "agency_code"], name="index_cell_agency_day_d")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_code} {self.day}"
 
 
 class CellProcedureMonth(_Metrics):

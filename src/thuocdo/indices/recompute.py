@@ -18,10 +18,10 @@ from typing import Any
 from thuocdo.indices.facts import (
     METRICS,
     RECEIVED_METRICS,
-    SETTLED_METRICS,
     DossierTallies,
     tallies_from_sums,
 )
+from thuocdo.indices.openstate import CELL_METRICS
 
 COUNTED = ("early", "on_time", "late")
 FACT_SCHEMA = {
@@ -86,24 +86,132 @@ def received_values(t: Any, *, closed: Any) -> dict[str, Any]:
     return exprs
 
 
-def day_cells(t: Any) -> tuple[Any, Any]:
-    """The received-day and the settle-day parts of the cells: (agency, procedure, field, day, counts...)."""
+_OPEN_NAIVE = datetime(9999, 1, 1, tzinfo=UTC).replace(tzinfo=None)  # facts.OPEN_UNTIL as naive UTC
+
+
+def _open_values(t: Any) -> dict[str, Any]:
+    """The open-state counters that start at reception (indices.openstate), for rows with received < settle."""
+    cp = t.closed & t.paper
+    return {
+        "o_dk": t.due_known,
+        "o_dkf": t.due_known & t.flagged,
+        "k33": cp & t.online & ~t.e_result,
+        "k41": cp,
+        "k41n": cp & t.result_file,
+        "k42": cp & t.has_files & ~t.result_file,
+    }
+
+
+def _late_values(t: Any) -> dict[str, Any]:
+    return {"l_dk": t.due_known, "l_ndk": ~t.due_known, "l_ndkf": ~t.due_known & t.flagged}
+
+
+# Up to three counters share one 64-bit sum (21 bits each): a third of the aggregates to compute. Exact
+# while no cell holds 2**21 dossiers; every part carries its row count (`_rows`) and run_cells checks it.
+_BITS = 21
+_MASK = (1 << _BITS) - 1
+MAX_CELL_ROWS = _MASK
+
+
+def _packed_aggregate(
+    grouped: Any, flags: dict[str, Any], **plain: Any
+) -> tuple[Any, dict[str, tuple[str, int]]]:
+    names = list(flags)
+    packs: dict[str, Any] = {}
+    where: dict[str, tuple[str, int]] = {}
+    for j in range(0, len(names), 3):
+        pack = f"_p{j // 3}"
+        expr = None
+        for k, name in enumerate(names[j : j + 3]):
+            term = flags[name].cast("int32").cast("int64")  # PostgreSQL casts boolean to int, not bigint
+            term = term * (1 << (_BITS * k)) if k else term
+            expr = term if expr is None else expr + term
+            where[name] = (pack, k)
+        packs[pack] = expr.sum().cast("int64")  # type: ignore[union-attr]
+    return grouped.aggregate(**packs, **plain), where
+
+
+def _unpacked(agg: Any, where: dict[str, tuple[str, int]], negative: Sequence[str] = ()) -> Any:
+    # PostgreSQL sums bigints as numeric and ibis drops a cast to the type it assumes: go through decimal there.
+    numeric = agg._find_backend().name == "postgres"
+    packs = {
+        p: agg[p].cast("decimal(19, 0)").cast("int64") if numeric else agg[p] for p, _k in where.values()
+    }
+
+    def field(name: str) -> Any:
+        pack, k = where[name]
+        value = (packs[pack] >> (_BITS * k)) & _MASK if k else packs[pack] & _MASK
+        return -value if name in negative else value
+
+    return agg.select(
+        "agency_code", "procedure_code", "field_code", "day", "_rows", **{n: field(n) for n in where}
+    )
+
+
+def day_cells(t: Any) -> list[tuple[Any, tuple[str, ...]]]:
+    """The parts of the day cells, each (expression with agency, procedure, field, day, counts and `_rows`, count names).
+
+    Received day (RECEIVED_METRICS, and the open-state counters that start at reception); settle
+    day (SETTLED_METRICS from the final verdict, and the end of every open-state interval); the day
+    an open dossier turns late (indices.openstate).
+    """
+    import ibis
+
+    tick = ibis.interval(microseconds=1)
     live = t.filter(~t.excluded)
-    received = live.group_by(
-        agency_code=live.agency_code,
-        procedure_code=live.procedure_code,
-        field_code=live.field_code,
-        day=_vn_day(live.received_at),
-    ).aggregate(**{k: _n(v) for k, v in received_values(live, closed=live.closed).items()})
-    done = live.filter(live.final.isin(COUNTED))
-    late = done.final == "late"
-    settled = done.group_by(
-        agency_code=done.agency_code,
-        procedure_code=done.procedure_code,
-        field_code=done.field_code,
-        day=_vn_day(done.open_until),
-    ).aggregate(s_counted=done.count(), s_within=_n(~late), s_late=_n(late), s_flagged=_n(done.flagged))
-    return received, settled
+    spans = live.received_at < live.open_until
+    keys = {
+        "agency_code": live.agency_code,
+        "procedure_code": live.procedure_code,
+        "field_code": live.field_code,
+    }
+    received, rwhere = _packed_aggregate(
+        live.group_by(**keys, day=_vn_day(live.received_at)),
+        {
+            **received_values(live, closed=live.closed),
+            **{k: spans & v for k, v in _open_values(live).items()},
+        },
+        _rows=live.count(),
+    )
+    # Settling: the final verdict, and the end of the intervals (open ones never settle).
+    ends = live.filter(live.open_until < ibis.literal(_OPEN_NAIVE))
+    counted = ends.final.isin(COUNTED)
+    late = ends.final == "late"
+    has_late = ends.late_at.notnull() & (
+        ibis.greatest(ends.late_at, ends.received_at + tick) < ends.open_until
+    )
+    ending = {k: (ends.received_at < ends.open_until) & v for k, v in _open_values(ends).items()}
+    ending.update({k: has_late & v for k, v in _late_values(ends).items()})
+    ekeys = {
+        "agency_code": ends.agency_code,
+        "procedure_code": ends.procedure_code,
+        "field_code": ends.field_code,
+    }
+    settled, swhere = _packed_aggregate(
+        ends.group_by(**ekeys, day=_vn_day(ends.open_until)),
+        {
+            "s_counted": counted,
+            "s_within": counted & ~late,
+            "s_late": late,
+            "s_flagged": counted & ends.flagged,
+            **ending,
+        },
+        _rows=ends.count(),
+    )
+    # Open and late from max(late_at, received + 1 µs) while that is before settling; counted when <= J,
+    # so it belongs to the day of that moment - 1 µs.
+    lt = live.filter(live.late_at.notnull())
+    lt = lt.mutate(_start=ibis.greatest(lt.late_at, lt.received_at + tick))
+    lt = lt.filter(lt._start < lt.open_until)
+    lkeys = {"agency_code": lt.agency_code, "procedure_code": lt.procedure_code, "field_code": lt.field_code}
+    turning, lwhere = _packed_aggregate(
+        lt.group_by(**lkeys, day=_vn_day(lt._start - tick)), _late_values(lt), _rows=lt.count()
+    )
+    return [
+        (_unpacked(received, rwhere), tuple(rwhere)),
+        (_unpacked(settled, swhere, negative=tuple(ending)), tuple(swhere)),
+        (_unpacked(turning, lwhere), tuple(lwhere)),
+    ]
 
 
 def period_tallies(
@@ -172,20 +280,21 @@ def run_period(
 
 
 def run_cells(t: Any) -> dict[tuple[str, str, str, date], tuple[int, ...]]:
-    """Execute day_cells and return {(agency, procedure, field, day): metrics} for non-zero cells."""
-    received, settled = day_cells(t)
+    """Execute day_cells and return {(agency, procedure, field, day): CELL_METRICS} for non-zero cells."""
+    position = {m: i for i, m in enumerate(CELL_METRICS)}
     out: dict[tuple[str, str, str, date], list[int]] = {}
-    for expr, names, offset in (
-        (received, RECEIVED_METRICS, 0),
-        (settled, SETTLED_METRICS, len(RECEIVED_METRICS)),
-    ):
+    for expr, names in day_cells(t):
         for r in expr.to_pyarrow().to_pylist():
+            if r["_rows"] > MAX_CELL_ROWS:
+                raise OverflowError(
+                    f"a day cell of {r['agency_code']} {r['day']} holds {r['_rows']:,} dossiers"
+                )
             day = r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"]))
             bucket = out.setdefault(
-                (r["agency_code"], r["procedure_code"], r["field_code"], day), [0] * len(METRICS)
+                (r["agency_code"], r["procedure_code"], r["field_code"], day), [0] * len(CELL_METRICS)
             )
-            for i, m in enumerate(names):
-                bucket[offset + i] += int(r[m])
+            for m in names:
+                bucket[position[m]] += int(r[m])
     return {k: tuple(v) for k, v in out.items() if any(v)}
 
 

@@ -29,15 +29,19 @@ from thuocdo.core.dossier import VN_TZ
 from thuocdo.core.index766 import IndexResult, Period, Procedure, Tally, compute, parse_period, tally_dossiers
 from thuocdo.core.rulesets import Parameters, RuleSetError, parse_ruleset, ruleset_in_force
 from thuocdo.core.rulesets import RuleSet as CoreRuleSet
+from thuocdo.indices import openstate
 from thuocdo.indices.facts import (
+    FACT_COLUMNS,
     METRICS,
     RECEIVED_METRICS,
     DossierTallies,
+    Facts,
     tallies_from_sums,
     vn_day,
     vn_midnight,
 )
 from thuocdo.indices.models import (
+    CellAgencyDay,
     CellAgencyMonth,
     CellDay,
     CellMonth,
@@ -46,6 +50,7 @@ from thuocdo.indices.models import (
     ReportedFigure,
     RuleSet,
 )
+from thuocdo.indices.openstate import OPEN_METRICS
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "rulesets"
 DOSSIER_INDICATORS = ("2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "4.5b", "5.4")
@@ -265,161 +270,187 @@ def _month_split(first: date, stop: date) -> tuple[list[tuple[date, date]], list
     return ranges, months
 
 
-_SUMS = {m: Sum(m) for m in METRICS}
-
-
-def _cell_sums(
-    scope: Scope, first: date, stop: date
-) -> tuple[dict[str, int], list[tuple[str, int, int, int, int]]]:
-    """Summed metrics and per-procedure (online, fee, paid, pop) over whole days [first, stop)."""
-    sums = dict.fromkeys(METRICS, 0)
-    per_proc: list[tuple[str, int, int, int, int]] = []
-    if stop <= first:
-        return sums, per_proc
-    ranges, months = _month_split(first, stop)
-    # (where the sums come from, where the per-procedure flags come from)
-    parts: list[tuple[QuerySet[Any], QuerySet[Any]]] = []
-    if months:
-        cells = _filter(CellMonth.objects.filter(month__in=months), scope)
-        by_procedure = scope.procedure_code or scope.field_code
-        # Whole months of a level read the rollups: 12 rows per agency a year instead of one per procedure.
-        totals = cells if by_procedure else CellAgencyMonth.objects.filter(month__in=months)
-        if not by_procedure and scope.agency_codes is not None:
-            totals = totals.filter(agency_code__in=scope.agency_codes)
-        flags = cells
-        if scope.agency_codes is None:
-            flags = CellProcedureMonth.objects.filter(month__in=months)
-            if scope.procedure_code:
-                flags = flags.filter(procedure_code=scope.procedure_code)
-            if scope.field_code:
-                flags = flags.filter(field_code=scope.field_code)
-        parts.append((totals, flags))
-    if ranges:
-        q = Q()
-        for a, b in ranges:
-            q |= Q(day__gte=a, day__lt=b)
-        days = _filter(CellDay.objects.filter(q), scope)
-        parts.append((days, days))
-    for totals, flags in parts:
-        got = totals.aggregate(**_SUMS)
-        for m in METRICS:
-            sums[m] += got[m] or 0
-        per_proc.extend(
-            flags.filter(r_n__gt=0)
-            .values("procedure_code")
-            .annotate(o=Sum("r_online"), f=Sum("r_fee"), p=Sum("r_paid"), pp=Sum("r_pop"))
-            .values_list("procedure_code", "o", "f", "p", "pp")
-        )
-    return sums, per_proc
-
-
 _FINAL_COUNTED = ("early", "on_time", "late")
+_PROC_FLAGS = ("r_online", "r_fee", "r_paid", "r_pop")
+ProcFlags = list[tuple[str, int, int, int, int]]
 
 
-def _open_at(judge: datetime) -> QuerySet[Any]:
-    """Facts received before J and not settled before J: the range on open_until is the selective one."""
-    from django.db.models.functions import Coalesce
-
-    # COALESCE keeps SQLite's planner off the received_at index, which matches most of the table here.
-    return DossierFact.objects.alias(rcv=Coalesce("received_at", "open_until")).filter(
-        excluded=False, rcv__lt=judge, open_until__gte=judge
-    )
+def _next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
 
 
-def _as_of_part(scope: Scope, start: datetime, judge: datetime, sums: dict[str, int]) -> None:
-    """Add the verdicts of dossiers not settled before J and correct their received-day counts."""
-    facts = _filter(_open_at(judge), scope)
-    open_ = Q(open_until__gt=judge)
-    counted_open = open_ & (Q(due_known=True) | Q(late_at__lte=judge))
-    at_j = Q(open_until=judge, final__in=_FINAL_COUNTED)
-    fix = open_ & Q(closed=True, paper=True, received_at__gte=start)
-    got = facts.aggregate(
-        oc=Count("received_at", filter=counted_open),
-        ol=Count("received_at", filter=open_ & Q(late_at__lte=judge)),
-        of=Count("received_at", filter=counted_open & Q(flagged=True)),
-        jc=Count("received_at", filter=at_j),
-        jl=Count("received_at", filter=at_j & Q(final="late")),
-        jf=Count("received_at", filter=at_j & Q(flagged=True)),
-        c33=Count("received_at", filter=fix & Q(online=True, e_result=False)),
-        c41=Count("received_at", filter=fix),
-        c41n=Count("received_at", filter=fix & Q(result_file=True)),
-        c42=Count("received_at", filter=fix & Q(has_files=True, result_file=False)),
-    )
-    sums["s_counted"] += got["oc"] + got["jc"]
-    sums["s_late"] += got["ol"] + got["jl"]
-    sums["s_within"] += got["oc"] - got["ol"] + got["jc"] - got["jl"]
-    sums["s_flagged"] += got["of"] + got["jf"]
-    sums["r_ok33"] += got["c33"]
-    sums["r_den41"] -= got["c41"]
-    sums["r_num41"] -= got["c41n"]
-    sums["r_ok42"] += got["c42"]
+def _in_ranges(ranges: Sequence[tuple[date, date]], name: str) -> Q | None:
+    if not ranges:
+        return None
+    q = Q()
+    for a, b in ranges:
+        q |= Q(**{f"{name}__gte": a, f"{name}__lt": b})
+    return q
 
 
-def _tail(
-    scope: Scope, begin: datetime, judge: datetime, sums: dict[str, int]
-) -> list[tuple[str, int, int, int, int]]:
-    """The part of J's own day before J, as a partial day cell would hold it."""
-    if judge <= begin:
-        return []
-    received = _filter(
-        DossierFact.objects.filter(excluded=False, received_at__gte=begin, received_at__lt=judge), scope
-    )
-    closed_paper = Q(closed=True, paper=True)
-    got = received.aggregate(
-        r_n=Count("received_at"),
-        r_online=Count("received_at", filter=Q(online=True)),
-        r_ok33=Count("received_at", filter=Q(online=True) & (~closed_paper | Q(e_result=True))),
-        r_fee=Count("received_at", filter=Q(fee=True)),
-        r_paid=Count("received_at", filter=Q(fee=True, paid=True)),
-        r_den41=Count("received_at", filter=closed_paper),
-        r_num41=Count("received_at", filter=closed_paper & Q(result_file=True)),
-        r_ok42=Count("received_at", filter=Q(has_files=True) & (~closed_paper | Q(result_file=True))),
-        r_reused=Count("received_at", filter=Q(reused=True)),
-        r_store=Count("received_at", filter=Q(store=True)),
-        r_pop=Count("received_at", filter=Q(pop=True)),
-    )
-    for m in RECEIVED_METRICS:
-        sums[m] += got[m]
-    settled = _filter(
-        DossierFact.objects.filter(
-            excluded=False, open_until__gte=begin, open_until__lt=judge, final__in=_FINAL_COUNTED
-        ),
-        scope,
-    ).aggregate(
-        c=Count("received_at"),
-        late=Count("received_at", filter=Q(final="late")),
-        f=Count("received_at", filter=Q(flagged=True)),
-    )
-    sums["s_counted"] += settled["c"]
-    sums["s_late"] += settled["late"]
-    sums["s_within"] += settled["c"] - settled["late"]
-    sums["s_flagged"] += settled["f"]
+def _sums_with(period: Q | None, prefix: Q | None) -> dict[str, Any]:
+    """Period metrics summed where `period` holds, open-state counters where `prefix` holds (None: nowhere)."""
+    out: dict[str, Any] = {}
+    for names, q in ((METRICS, period), (OPEN_METRICS, prefix)):
+        if q is not None:
+            out.update({m: Sum(m, filter=q) if q else Sum(m) for m in names})
+    return out
+
+
+def _add(total: dict[str, int], got: dict[str, Any]) -> None:
+    for m, v in got.items():
+        if m in total:
+            total[m] += int(v or 0)
+
+
+def _flags(qs: QuerySet[Any]) -> ProcFlags:
     return [
-        (p, int(o), int(f), int(pd), int(pp))
-        for p, o, f, pd, pp in received.values("procedure_code")
-        .annotate(
-            o=Count("received_at", filter=Q(online=True)),
-            f=Count("received_at", filter=Q(fee=True)),
-            pd=Count("received_at", filter=Q(fee=True, paid=True)),
-            pp=Count("received_at", filter=Q(pop=True)),
-        )
+        (p, int(o or 0), int(f or 0), int(pd or 0), int(pp or 0))
+        for p, o, f, pd, pp in qs.filter(r_n__gt=0)
+        .values("procedure_code")
+        .annotate(o=Sum("r_online"), f=Sum("r_fee"), pd=Sum("r_paid"), pp=Sum("r_pop"))
         .values_list("procedure_code", "o", "f", "pd", "pp")
     ]
 
 
-def dossier_tallies(scope: Scope, start: datetime, judge: datetime) -> DossierTallies:
-    """Dossier-based tallies of a scope for [start, judge), from the incremental cells and the as-of part."""
+def _cell_sums(scope: Scope, first: date, last: date) -> tuple[dict[str, int], ProcFlags, dict[str, int]]:
+    """Period metrics and per-procedure (online, fee, paid, pop) over whole days [first, last), and the
+    open-state counters summed over every day before `last` (their value at its midnight)."""
     sums = dict.fromkeys(METRICS, 0)
+    opened = dict.fromkeys(OPEN_METRICS, 0)
+    per_proc: ProcFlags = []
+    ranges, months = _month_split(first, last) if first < last else ([], [])
+    mp = last.replace(day=1)
+    national = scope.agency_codes is None
+    filtered = bool(scope.procedure_code or scope.field_code)
+
+    # Whole months: the period's (a contiguous run) and every earlier one for the open-state prefix.
+    in_period = Q(month__gte=months[0], month__lt=_next_month(months[-1])) if months else None
+    if national:
+        # Summed over agencies already: a national total is a few hundred rows a month, flags included.
+        by_proc = CellProcedureMonth.objects.filter(month__lt=mp)
+        if scope.procedure_code:
+            by_proc = by_proc.filter(procedure_code=scope.procedure_code)
+        if scope.field_code:
+            by_proc = by_proc.filter(field_code=scope.field_code)
+        exprs = _sums_with(in_period, Q())
+        names = list(exprs)
+        rows = by_proc.values("procedure_code").annotate(**exprs).values_list("procedure_code", *names)
+        for code, *values in rows:
+            got = dict(zip(names, values, strict=True))
+            _add(sums, got)
+            _add(opened, got)
+            if in_period is not None and (got["r_n"] or 0) > 0:
+                o, f, pd, pp = (int(got[m] or 0) for m in _PROC_FLAGS)
+                per_proc.append((code, o, f, pd, pp))
+    else:
+        base = CellMonth.objects.all() if filtered else CellAgencyMonth.objects.all()
+        totals = _filter(base, scope) if filtered else base.filter(agency_code__in=scope.agency_codes)
+        got = totals.filter(month__lt=mp).aggregate(**_sums_with(in_period, Q()))
+        _add(sums, got)
+        _add(opened, got)
+        if months:
+            per_proc += _flags(_filter(CellMonth.objects.filter(month__in=months), scope))
+
+    # Days: the period's partial months, and the days of J's month before J's day for the prefix.
+    prefix_days = Q(day__gte=mp, day__lt=last) if mp < last else None
+    period_days = _in_ranges(ranges, "day")
+    if prefix_days is not None or period_days is not None:
+        where = (period_days or Q()) | (prefix_days or Q())
+        if filtered:
+            days = _filter(CellDay.objects.filter(where), scope)
+        else:
+            days = CellAgencyDay.objects.filter(where)
+            if not national:
+                days = days.filter(agency_code__in=scope.agency_codes)
+        got = days.aggregate(**_sums_with(period_days, prefix_days))
+        _add(sums, got)
+        _add(opened, got)
+        if period_days is not None:
+            per_proc += _flags(_filter(CellDay.objects.filter(period_days), scope))
+    return sums, per_proc, opened
+
+
+def _tail_facts(scope: Scope, midnight: datetime, judge: datetime) -> list[Facts]:
+    """Facts with something happening in J's own day up to J: received, settled, or turning late."""
+    touched = Q(open_until__gte=midnight, open_until__lte=judge)
+    if judge > midnight:
+        touched |= Q(received_at__gte=midnight, received_at__lt=judge)
+        touched |= Q(late_at__gt=midnight, late_at__lte=judge, received_at__lt=judge, open_until__gt=midnight)
+    qs = _filter(DossierFact.objects.filter(touched, excluded=False), scope)
+    return [Facts(*row) for row in qs.values_list(*FACT_COLUMNS)]
+
+
+def _spanning(scope: Scope, start: datetime, judge: datetime) -> dict[str, int]:
+    """Closed paper-result dossiers received before S and settling after J (open through the whole period).
+
+    They are open at J but outside the period's received-day counts. A dossier settling after J
+    and received before S lasted longer than J - S, and one of span bucket b lasted under 2**b
+    seconds, so it was received after J - 2**b: each bucket is one narrow range of an index.
+    """
+    zero = {"k33": 0, "k41": 0, "k41n": 0, "k42": 0}
     if judge <= start:
-        return tallies_from_sums(sums, online=set(), fee=set(), paid=set(), population=set())
+        return zero
+    low = int((judge - start).total_seconds()).bit_length()
+    q = Q(span_bucket__gte=max(low, _WIDEST), received_at__lt=start)
+    for b in range(low, _WIDEST):
+        q |= Q(span_bucket=b, received_at__gt=judge - timedelta(seconds=2**b), received_at__lt=start)
+    facts = _filter(DossierFact.objects.filter(q, open_until__gt=judge), scope)
+    got = facts.aggregate(
+        k33=Count("received_at", filter=Q(online=True, e_result=False)),
+        k41=Count("received_at"),
+        k41n=Count("received_at", filter=Q(result_file=True)),
+        k42=Count("received_at", filter=Q(has_files=True, result_file=False)),
+    )
+    return {k: int(v or 0) for k, v in got.items()}
+
+
+# Buckets from here on (2**34 s, about 540 years) are read as one range without a lower bound on reception.
+_WIDEST = 34
+
+
+def dossier_tallies(scope: Scope, start: datetime, judge: datetime) -> DossierTallies:
+    """Dossier-based tallies of a scope for [start, judge), from the incremental cells and J's own day."""
+    if judge <= start:
+        return tallies_from_sums(
+            dict.fromkeys(METRICS, 0), online=set(), fee=set(), paid=set(), population=set()
+        )
     first, last = vn_day(start), vn_day(judge)
-    cells, per_proc = _cell_sums(scope, first, last)
-    for m in METRICS:
-        sums[m] += cells[m]
-    per_proc += _tail(scope, max(start, vn_midnight(last)), judge, sums)
-    _as_of_part(scope, start, judge, sums)
-    online = {p for p, o, _f, _p, _pp in per_proc if o}
-    fee = {p for p, _o, f, _p, _pp in per_proc if f}
+    sums, per_proc, opened = _cell_sums(scope, first, last)
+    # J's own day: what the day cells would hold for [midnight, J), plus the dossiers settling exactly at J.
+    midnight = vn_midnight(last)
+    begin = max(start, midnight)
+    counters = [opened[m] for m in OPEN_METRICS]
+    received = dict.fromkeys(RECEIVED_METRICS, 0)
+    for f in _tail_facts(scope, midnight, judge):
+        if begin <= f.received_at < judge:
+            for m, v in zip(RECEIVED_METRICS, f.received_values(), strict=True):
+                received[m] += v
+            per_proc.append((f.procedure_code, int(f.online), int(f.fee), int(f.fee and f.paid), int(f.pop)))
+        # (received exactly at J and settled at once: not yet in the period)
+        if begin <= f.open_until <= judge and f.received_at < judge and f.final in _FINAL_COUNTED:
+            late = f.final == "late"
+            sums["s_counted"] += 1
+            sums["s_within"] += not late
+            sums["s_late"] += late
+            sums["s_flagged"] += f.flagged
+        for i, v in enumerate(openstate.tail_delta(f, midnight, judge)):
+            counters[i] += v
+    _add(sums, received)
+    o = dict(zip(OPEN_METRICS, counters, strict=True))
+    # Open at J: counted when the due date is known or it is already late; late from late_at on.
+    sums["s_counted"] += o["o_dk"] + o["l_ndk"]
+    sums["s_late"] += o["l_dk"] + o["l_ndk"]
+    sums["s_within"] += o["o_dk"] - o["l_dk"]
+    sums["s_flagged"] += o["o_dkf"] + o["l_ndkf"]
+    # Received in [S, J) but not yet closed at J: the received-day counts assumed it had closed.
+    span = _spanning(scope, start, judge)
+    sums["r_ok33"] += o["k33"] - span["k33"]
+    sums["r_den41"] -= o["k41"] - span["k41"]
+    sums["r_num41"] -= o["k41n"] - span["k41n"]
+    sums["r_ok42"] += o["k42"] - span["k42"]
+    online = {p for p, o_, _f, _p, _pp in per_proc if o_}
+    fee = {p for p, _o, f_, _p, _pp in per_proc if f_}
     paid = {p for p, _o, _f, pd, _pp in per_proc if pd}
     pop = {p for p, _o, _f, _p, pp in per_proc if pp}
     return tallies_from_sums(sums, online=online, fee=fee, paid=paid, population=pop)
@@ -909,9 +940,11 @@ def fact_rows() -> Iterable[tuple[Any, ...]]:
 
 
 def stored_cells() -> dict[tuple[str, str, str, date], tuple[int, ...]]:
-    """The incremental day cells with a non-zero count, keyed like recompute.run_cells."""
+    """The incremental day cells with a non-zero count (CELL_METRICS), keyed like recompute.run_cells."""
     out = {}
-    for row in CellDay.objects.values_list("agency_code", "procedure_code", "field_code", "day", *METRICS):
+    for row in CellDay.objects.values_list(
+        "agency_code", "procedure_code", "field_code", "day", *METRICS, *OPEN_METRICS
+    ):
         values = tuple(row[4:])
         if any(values):
             out[(row[0], row[1], row[2], row[3])] = values

@@ -22,9 +22,10 @@ from django.db.models import Max
 from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import DossierError, Status, parse_document
 from thuocdo.core.rulesets import Parameters
-from thuocdo.indices import selectors
-from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of
+from thuocdo.indices import openstate, selectors
+from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of, facts_of_stored
 from thuocdo.indices.models import (
+    CellAgencyDay,
     CellAgencyMonth,
     CellDay,
     CellMonth,
@@ -34,6 +35,7 @@ from thuocdo.indices.models import (
     RuleSet,
     SyncState,
 )
+from thuocdo.indices.openstate import CELL_METRICS
 
 # A batch written with a slightly older `now` may commit after a newer one; looking back this far catches it.
 LOOKBACK = timedelta(seconds=10)
@@ -157,35 +159,46 @@ def fact_from_row(row: Sequence[Any]) -> Facts:
 
 def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
     """Replace the facts of some dossiers and move the cells by the difference."""
-    day: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
+    width = len(CELL_METRICS)
+    day: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * width)
+    base = len(METRICS)
     for sign, facts in ((-1, old), (1, new)):
         for f in facts:
             for key, values in f.contributions():
                 bucket = day[key]
                 for i, v in enumerate(values):
                     bucket[i] += sign * v
-    month: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * len(METRICS))
-    for (a, p, fc, d), counts in day.items():
-        total = month[(a, p, fc, d.replace(day=1))]
-        for i, v in enumerate(counts):
-            total[i] += v
+            if f.excluded:
+                continue
+            cell = (f.agency_code, f.procedure_code, f.field_code)
+            for d, values in openstate.events(f):
+                bucket = day[(*cell, d)]
+                for i, v in enumerate(values, base):
+                    bucket[i] += sign * v
     codes = [f.code for f in old] + [f.code for f in new]
     for chunk in _chunks(sorted(set(codes))):
         DossierFact.objects.filter(code__in=chunk).delete()
     _insert_facts(new, sources)
-    by_agency: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(METRICS))
-    by_procedure: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(METRICS))
-    for (a, p, fc, m), counts in month.items():
-        rollups: tuple[tuple[dict[tuple[Any, ...], list[int]], tuple[Any, ...]], ...] = (
+    month: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    by_agency_day: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    by_agency: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    by_procedure: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
+    for (a, p, fc, d), counts in day.items():
+        if not any(counts):
+            continue
+        m = d.replace(day=1)
+        for rollup, key in (
+            (month, (a, p, fc, m)),
+            (by_agency_day, (a, d)),
             (by_agency, (a, m)),
             (by_procedure, (p, fc, m)),
-        )
-        for rollup, key in rollups:
+        ):
             total = rollup[key]
             for i, v in enumerate(counts):
                 total[i] += v
     _add_cells(CellDay, ("agency_code", "procedure_code", "field_code", "day"), day)
     _add_cells(CellMonth, ("agency_code", "procedure_code", "field_code", "month"), month)
+    _add_cells(CellAgencyDay, ("agency_code", "day"), by_agency_day)
     _add_cells(CellAgencyMonth, ("agency_code", "month"), by_agency)
     _add_cells(CellProcedureMonth, ("procedure_code", "field_code", "month"), by_procedure)
 
@@ -201,10 +214,14 @@ def _insert_facts(new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
             return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
         return v
 
-    names = (*FACT_COLUMNS, *SOURCE_COLUMNS)
+    names = (*FACT_COLUMNS, *SOURCE_COLUMNS, "span_bucket")
     blank: Source = (0, "", 0, None)
     rows = [
-        (*(value(getattr(f, c)) for c in FACT_COLUMNS), *(value(v) for v in sources.get(f.code, blank)))
+        (
+            *(value(getattr(f, c)) for c in FACT_COLUMNS),
+            *(value(v) for v in sources.get(f.code, blank)),
+            openstate.span_bucket(f),
+        )
         for f in new
     ]
     connection.ensure_connection()
@@ -231,8 +248,8 @@ def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...],
     if not rows:
         return
     table = model._meta.db_table
-    names = (*keys, *METRICS)
-    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in METRICS)
+    names = (*keys, *CELL_METRICS)
+    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in CELL_METRICS)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
@@ -244,16 +261,57 @@ def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...],
 def rebuild_facts(*, now: datetime) -> SyncReport:
     """Derive every fact again (after a catalogue or rule-set parameter change) and rebuild the cells."""
     DossierFact.objects.all().delete()
-    for model in (CellDay, CellMonth, CellAgencyMonth, CellProcedureMonth):
+    for model in (CellDay, CellMonth, CellAgencyDay, CellAgencyMonth, CellProcedureMonth):
         model.objects.all().delete()
     SyncState.objects.filter(name="facts").delete()
     return sync_facts(full=True, now=now)
 
 
-def on_dossiers_stored(sender: Any = None, *, codes: Sequence[str] = (), **_: Any) -> None:
-    """Signal receiver for the dossiers app: refresh the index for a batch just written, in its transaction."""
-    if codes:
+def rebuild_cells_from_facts() -> int:
+    """Recompute every cell (and each fact's span bucket) from the stored facts; returns the facts read."""
+    for model in (CellDay, CellMonth, CellAgencyDay, CellAgencyMonth, CellProcedureMonth):
+        model.objects.all().delete()
+    codes = list(DossierFact.objects.order_by("code").values_list("code", flat=True))
+    for chunk in _chunks(codes, 20_000):
+        facts = [fact_from_row(r) for r in _fact_rows(chunk)]
+        sources = {
+            r[0]: (r[1], r[2], r[3], r[4])
+            for r in DossierFact.objects.filter(code__in=chunk).values_list("code", *SOURCE_COLUMNS)
+        }
+        apply_facts(old=[], new=facts, sources=sources)
+    return len(codes)
+
+
+def on_dossiers_stored(
+    sender: Any = None,
+    *,
+    codes: Sequence[str] = (),
+    documents: Sequence[Any] | None = None,
+    sources: Mapping[str, Source] | None = None,
+    **_: Any,
+) -> None:
+    """Signal receiver for the dossiers app: refresh the index for a batch just written, in its transaction.
+
+    With the documents as the ingestion parsed them, facts are derived without re-reading or re-parsing
+    the rows (indices.facts.facts_of_stored); otherwise the rows are read again (sync_facts).
+    """
+    if not codes:
+        return
+    if documents is None or sources is None:
         sync_facts(codes=codes, now=datetime.now(UTC))
+        return
+    from thuocdo.catalog.models import Procedure as CatalogProcedure
+
+    params = selectors.current_parameters()
+    wanted = sorted({d.procedure_code for d in documents})
+    paper: dict[str, bool] = {}
+    for chunk in _chunks(wanted):
+        paper.update(
+            CatalogProcedure.objects.filter(code__in=chunk).values_list("code", "issues_paper_result")
+        )
+    new = [facts_of_stored(d, paper=paper.get(d.procedure_code, True), params=params) for d in documents]
+    old = [fact_from_row(r) for chunk in _chunks(list(codes)) for r in _fact_rows(chunk)]
+    apply_facts(old=old, new=new, sources=sources)
 
 
 # ----------------------------------------------------------------------------------------------

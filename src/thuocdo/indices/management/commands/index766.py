@@ -258,7 +258,11 @@ class Command(BaseCommand):
         parser.add_argument("--procedures", help="CSV danh mục thủ tục hành chính")
         parser.add_argument("--period", required=True, help="YYYY-MM, YYYY-Qn, YYYY, YYYY-Www hoặc FROM..TO")
         parser.add_argument("--unit", help="mã đơn vị (DonViXuLy); gồm cả các đơn vị cấp dưới")
-        parser.add_argument("--as-of", dest="as_of", help="thời điểm đánh giá (ISO 8601); mặc định cuối kỳ")
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            help="thời điểm đánh giá (ISO 8601); mặc định: cuối kỳ, hoặc bây giờ nếu kỳ chưa kết thúc",
+        )
         parser.add_argument("--format", choices=["json", "table"], default="table")
         parser.add_argument("--ruleset", help="tệp JSON bộ quy tắc thay cho bộ đang có hiệu lực")
         parser.add_argument(

@@ -12,8 +12,15 @@ recreated), in a child process.
   `core.feedback.late_spans` on its agency's calendar, as the services do; then
   `feedback.services.refresh_late_spans` (what `thuocdo feedback refresh-facts` runs) recomputes
   the first 2,000 from the stored histories — timed as a rate, and it must reproduce the same spans.
+* Cells: the loader writes tables directly, so `feedback.services.refresh_monthly_cells()` builds the
+  monthly cells afterwards (timed: what `refresh-facts` and the data migration cost), and 30
+  single (agency, month) rebuilds are timed (what every service call adds).
 * Measured: `feedback.selectors.indicator_tallies` for one province × one month and national × 2025
-  (as of the period end, as `indices.index_for` calls it), p50 and p95 over 30 runs after a warm-up.
+  (as of the period end, as `indices.index_for` calls it), national × 2025 as of mid-December (the
+  day rows and spans of `as_of`'s own day are read), and a period with partial months at both ends
+  (those go through the aggregate query without cells), p50 and p95 over 30 runs after a warm-up,
+  with the time of each SQL statement and the client's CPU time, beside the same call through the
+  aggregate query without cells (which must return the same numbers).
 * Baseline: the previous implementation, which replays every history through
   `core.feedback.timeliness` (`feedback.selectors._indicator_tallies_by_replay`, kept as the test
   reference). Province-month is run in full; national-year would take minutes per call, so it is run
@@ -40,6 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get(
     "THUOCDO_BENCH_FEEDBACK_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_feedback"
 )
+# Loading takes 10-15 minutes on a shared machine; with THUOCDO_BENCH_FEEDBACK_REUSE=1 a database that
+# already holds the N submissions is migrated and measured again instead of being dropped and reloaded.
+REUSE = os.environ.get("THUOCDO_BENCH_FEEDBACK_REUSE", "") == "1"
 AGENCIES, PROVINCES = 130, 34
 SAMPLE = 2000  # submissions refreshed through the service (the rest get their spans from the loader)
 
@@ -51,33 +61,67 @@ def run(*, quick: bool) -> list[Figure]:
     if got is None:
         return [Figure("postgresql: skipped (database not reachable)", 0, "queries/s")]
     figures = []
-    for key, label in (("province", "one province × 2025-10"), ("national", "national × 2025")):
+    labels = (
+        ("province", "one province × 2025-10"),
+        ("national", "national × 2025"),
+        ("national_mid", "national × 2025 as of 16 Dec 2025 12:00"),
+        ("national_ragged", "national × 10 Jan–20 Dec 2025 (partial months at both ends)"),
+    )
+    for key, label in labels:
         r = got[key]
         extrapolated = (
             f"; baseline run on {r['sample']:,} submissions (national, 1–8 Jan) and scaled ×{r['scale']:.1f}"
             if r.get("sample")
             else ""
         )
-        figures.append(
-            Figure(
-                f"indicator_tallies {label}, {r['rows']:,} of {n:,} submissions",
-                1000 / r["p95"],
-                "queries/s (1/p95)",
-                baseline=1000 / r["base_p95"],
-                baseline_name="replaying every history (previous code)",
-                target=20,
-                note=(
-                    f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms; baseline p50 {r['base_p50']:,.0f} ms, "
-                    f"p95 {r['base_p95']:,.0f} ms{extrapolated}; same numbers: {r['same']}"
-                ),
-            )
+        sql = " + ".join(f"{ms:.1f}" for ms in r["sql_ms"])
+        common = (
+            f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms (SQL {sql} ms, client CPU {r['cpu_ms']:.1f} ms); "
+            f"one query without cells p50 {r['rows_p50']:.0f} ms, p95 {r['rows_p95']:.0f} ms, "
+            f"same numbers: {r['same_as_rows']}"
         )
+        if "base_p95" in r:
+            figures.append(
+                Figure(
+                    f"indicator_tallies {label}, {r['rows']:,} of {n:,} submissions",
+                    1000 / r["p95"],
+                    "queries/s (1/p95)",
+                    baseline=1000 / r["base_p95"],
+                    baseline_name="replaying every history (previous code)",
+                    target=20,
+                    note=(
+                        f"{common}; replay p50 {r['base_p50']:,.0f} ms, p95 {r['base_p95']:,.0f} ms"
+                        f"{extrapolated}; same numbers: {r['same']}"
+                    ),
+                )
+            )
+        else:
+            figures.append(
+                Figure(
+                    f"indicator_tallies {label}, {r['rows']:,} of {n:,} submissions",
+                    1000 / r["p95"],
+                    "queries/s (1/p95)",
+                    baseline=1000 / r["rows_p95"],
+                    baseline_name="one aggregate query without cells",
+                    target=20,
+                    note=common,
+                )
+            )
+    m = got["maintenance"]
     figures.append(
         Figure(
             f"refresh_late_spans on {SAMPLE:,} submissions ({got['spans']:,} spans stored for {n:,})",
             got["refresh_rate"],
             "submissions/s",
             note=f"same spans as the loader derived: {got['refresh_same']}; load: {got['load']}",
+        )
+    )
+    figures.append(
+        Figure(
+            f"refresh_monthly_cells for one (agency, month), as every change does ({m['rows']})",
+            1000 / m["one_p95"],
+            "rebuilds/s (1/p95)",
+            note=f"p50 {m['one_p50']:.1f} ms, p95 {m['one_p95']:.1f} ms; all cells rebuilt in {m['full_s']:.1f} s",
         )
     )
     return figures
@@ -89,6 +133,9 @@ def _fresh_database(url: str) -> bool:
     base, _, name = url.rpartition("/")
     try:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if REUSE and exists:
+                return True
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError:
@@ -290,11 +337,46 @@ def _timed(fn: Any, repeat: int) -> tuple[float, float, Any]:
     return statistics.median(times), p95, result
 
 
+class _SqlClock:
+    """Wall time spent in each SQL statement of a call (Django's execute wrapper), for the breakdown."""
+
+    def __init__(self) -> None:
+        self.spent: list[float] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.spent.append((time.perf_counter() - t) * 1000)
+
+
+def _breakdown(fn: Any, repeat: int = 10) -> dict[str, Any]:
+    """Median ms per SQL statement, and client CPU ms (process time) per call."""
+    from django.db import connection
+
+    per_query: list[list[float]] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        clock = _SqlClock()
+        c = time.process_time()
+        with connection.execute_wrapper(clock):
+            fn()
+        cpu.append((time.process_time() - c) * 1000)
+        per_query.append(clock.spent)
+    width = max(len(q) for q in per_query)
+    return {
+        "sql_ms": [statistics.median(q[i] for q in per_query if len(q) > i) for i in range(width)],
+        "cpu_ms": statistics.median(cpu),
+    }
+
+
 def _measure(n: int) -> dict[str, Any]:
     from datetime import UTC, datetime, timedelta
 
     from thuocdo.feedback.selectors import (
         _indicator_tallies_by_replay,
+        _tally_rows,
         counted_submissions,
         indicator_tallies,
     )
@@ -304,24 +386,43 @@ def _measure(n: int) -> dict[str, Any]:
     ict = timedelta(hours=7)
     october = (datetime(2025, 10, 1, tzinfo=UTC) - ict, datetime(2025, 11, 1, tzinfo=UTC) - ict)
     year = (datetime(2025, 1, 1, tzinfo=UTC) - ict, datetime(2026, 1, 1, tzinfo=UTC) - ict)
+    mid_december = datetime(2025, 12, 16, 5, tzinfo=UTC)  # half of as_of's month counted row by row
+    ragged = (datetime(2025, 1, 10, tzinfo=UTC), datetime(2025, 12, 20, tzinfo=UTC))  # partial months
     province = Agency.objects.filter(admin_unit__code="05")
-    for key, agencies, (start, end) in (
-        ("province", province, october),
-        ("national", Agency.objects.all(), year),
-    ):
+    everyone = Agency.objects.all()
+    cases = (
+        ("province", province, october, None),
+        ("national", everyone, year, None),
+        ("national_mid", everyone, year, mid_december),
+        ("national_ragged", everyone, ragged, None),
+    )
+    for key, agencies, (start, end), judged in cases:
+        as_of = judged or end
 
-        def fast(a: Any = agencies, s: datetime = start, e: datetime = end) -> Any:
-            return indicator_tallies(agencies=a, start=s, end=e, as_of=e)
+        def fast(a: Any = agencies, s: datetime = start, e: datetime = end, j: datetime = as_of) -> Any:
+            return indicator_tallies(agencies=a, start=s, end=e, as_of=j)
+
+        def by_rows(a: Any = agencies, s: datetime = start, e: datetime = end, j: datetime = as_of) -> Any:
+            t = _tally_rows(agencies=a, periods=[(s, e)], as_of=j)
+            return {
+                "5.1": (t.classified, t.total),
+                "5.2": (t.total - t.late, t.total),
+                "5.3": (t.total - t.unsatisfied, t.total),
+            }
 
         fast()  # warm caches, as a running server would be
         p50, p95, got = _timed(fast, 30)
         rows = counted_submissions(agencies=agencies, start=start, end=end).count()
-        r: dict[str, Any] = {"p50": p50, "p95": p95, "rows": rows}
+        r50, r95, plain = _timed(by_rows, 5)
+        r: dict[str, Any] = {
+            "p50": p50, "p95": p95, "rows": rows, "rows_p50": r50, "rows_p95": r95, "same_as_rows": plain == got,
+            **_breakdown(fast),
+        }  # fmt: skip
         if key == "province":
             b50, b95, slow = _timed(lambda a=agencies, s=start, e=end: _indicator_tallies_by_replay(
                 agencies=a, start=s, end=e, as_of=e), 5)  # fmt: skip
             r.update(base_p50=b50, base_p95=b95, same=slow == got)
-        else:
+        elif key == "national":
             cut = start + (end - start) / 50
             sample = counted_submissions(agencies=agencies, start=start, end=cut).count()
             b50, b95, slow = _timed(lambda a=agencies, s=start, c=cut, e=end: _indicator_tallies_by_replay(
@@ -335,7 +436,38 @@ def _measure(n: int) -> dict[str, Any]:
     return out
 
 
-def _child_main(n: int) -> None:
+def _maintenance() -> dict[str, Any]:
+    """What keeping the cells costs: a full rebuild (refresh-facts), and one (agency, month) rebuild per change."""
+    import random
+
+    from django.db import transaction
+
+    from thuocdo.feedback.models import LateDayCell, MonthlyCell, Submission
+    from thuocdo.feedback.services import cell_keys, refresh_monthly_cells
+
+    began = time.perf_counter()
+    with transaction.atomic():
+        cells = refresh_monthly_cells()
+    full = time.perf_counter() - began
+    rng = random.Random(5)
+    picks = rng.sample(list(Submission.objects.values_list("pk", flat=True)), 30)
+    keys = [cell_keys(s) for s in Submission.objects.filter(pk__in=picks)]
+
+    def one() -> None:
+        with transaction.atomic():
+            refresh_monthly_cells(keys=keys.pop())
+
+    p50, p95, _ = _timed(one, 30)
+    return {
+        "cells": cells,
+        "rows": f"{MonthlyCell.objects.count():,} monthly and {LateDayCell.objects.count():,} day cells",
+        "full_s": full,
+        "one_p50": p50,
+        "one_p95": p95,
+    }
+
+
+def _child_main(n: int, *, load_only: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thuocdo.config.settings")
     import django
 
@@ -346,9 +478,17 @@ def _child_main(n: int) -> None:
     from thuocdo.feedback.models import LateSpan, Submission
     from thuocdo.feedback.services import refresh_late_spans
 
+    began = time.perf_counter()
     call_command("migrate", verbosity=0)
-    with transaction.atomic():
-        load = _load(n)
+    migrated = time.perf_counter() - began
+    if Submission.objects.count() == n:
+        load = f"reused the loaded database ({n:,} submissions; migrations {migrated:.0f} s)"
+    else:
+        with transaction.atomic():
+            load = _load(n)
+    if load_only:
+        print(json.dumps({"load": load}))
+        return
     # What the data migration and `thuocdo feedback refresh-facts` do, on a sample: it must reproduce
     # the loader's spans exactly, and its rate says how long a refresh of everything takes.
     sample = list(Submission.objects.order_by("pk")[:SAMPLE])
@@ -362,11 +502,12 @@ def _child_main(n: int) -> None:
     after = sorted(
         LateSpan.objects.filter(submission__in=sample).values_list("submission_id", "starts_at", "ends_at")
     )
+    maintenance = _maintenance()
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE")
     result = {
         "load": load, "refresh_rate": rate, "refresh_same": before == after, "spans": LateSpan.objects.count(),
-        **_measure(n),
+        "maintenance": maintenance, **_measure(n),
     }  # fmt: skip
     print(json.dumps(result))
 
@@ -375,4 +516,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", action="store_true", required=True)
     parser.add_argument("--n", type=int, default=200_000)
-    _child_main(parser.parse_args().n)
+    parser.add_argument(
+        "--load-only", action="store_true", help="load (or reuse) the database, measure nothing"
+    )
+    parsed = parser.parse_args()
+    _child_main(parsed.n, load_only=parsed.load_only)

@@ -26,7 +26,9 @@ def world():
     )
     commune.path = f"{province.path}{commune.pk}/"
     commune.save()
-    dept = Agency.objects.create(code="H15.50", name="Sở Tư pháp", search_name="so tu phap", kind="department", admin_unit=province)
+    dept = Agency.objects.create(
+        code="H15.50", name="Sở Tư pháp", search_name="so tu phap", kind="department", admin_unit=province
+    )
     ward = Agency.objects.create(
         code="H15.50.01", name="UBND phường Buôn Ma Thuột", kind="commune_committee", admin_unit=commune
     )
@@ -271,7 +273,9 @@ class TestStaffHandling:
         assert s.tracking_code in listing
         url = f"/phan-anh/quan-ly/{s.tracking_code}/"
         assert client.post(url, {"event": "accept"}).status_code == 302
-        client.post(url, {"event": "answer", "answer": "Đã gọi cho bà Trần Thị Mai số 0905123456 để hẹn trả kết quả."})
+        client.post(
+            url, {"event": "answer", "answer": "Đã gọi cho bà Trần Thị Mai số 0905123456 để hẹn trả kết quả."}
+        )
         s.refresh_from_db()
         assert s.state == State.AWAITING_PUBLICATION and "0905123456" not in s.answer_public
         client.post(url, {"event": "publish", "answer_public": s.answer_public})
@@ -305,18 +309,34 @@ class TestIndicatorsAndEscalation:
         from thuocdo.feedback.selectors import indicator_tallies
 
         on_time = submit(world, title="A")
-        services.transition_submission(submission=on_time, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1))
-        services.transition_submission(submission=on_time, event=Event.ANSWER, now=MONDAY + timedelta(days=3), answer="Đã xử lý.")
-        services.transition_submission(submission=on_time, event=Event.PUBLISH, now=MONDAY + timedelta(days=4))
+        services.transition_submission(
+            submission=on_time, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1)
+        )
+        services.transition_submission(
+            submission=on_time, event=Event.ANSWER, now=MONDAY + timedelta(days=3), answer="Đã xử lý."
+        )
+        services.transition_submission(
+            submission=on_time, event=Event.PUBLISH, now=MONDAY + timedelta(days=4)
+        )
         services.rate_answer(submission=on_time, liked=True)
         disliked = submit(world, title="B", category=world["conduct"])
-        services.transition_submission(submission=disliked, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1))
-        services.transition_submission(submission=disliked, event=Event.ANSWER, now=MONDAY + timedelta(days=2), answer="Đã nhắc nhở.")
-        services.transition_submission(submission=disliked, event=Event.PUBLISH, now=MONDAY + timedelta(days=2, hours=2))
+        services.transition_submission(
+            submission=disliked, event=Event.ACCEPT, now=MONDAY + timedelta(hours=1)
+        )
+        services.transition_submission(
+            submission=disliked, event=Event.ANSWER, now=MONDAY + timedelta(days=2), answer="Đã nhắc nhở."
+        )
+        services.transition_submission(
+            submission=disliked, event=Event.PUBLISH, now=MONDAY + timedelta(days=2, hours=2)
+        )
         services.rate_answer(submission=disliked, liked=False)
-        submit(world, title="C", category=FeedbackCategory.objects.create(code="khac", name="Khác"))  # still open, overdue by May
+        submit(
+            world, title="C", category=FeedbackCategory.objects.create(code="khac", name="Khác")
+        )  # still open, overdue by May
         tallies = indicator_tallies(
-            agencies=Agency.objects.all(), start=MONDAY - timedelta(days=1), end=MONDAY + timedelta(days=30),
+            agencies=Agency.objects.all(),
+            start=MONDAY - timedelta(days=1),
+            end=MONDAY + timedelta(days=30),
             as_of=datetime(2026, 5, 1, tzinfo=ICT),
         )
         assert tallies["5.1"] == (2, 3)
@@ -339,7 +359,9 @@ def test_names_without_an_honorific_are_redacted_by_the_recogniser(world):
     s = submit(world)
     services.transition_submission(submission=s, event=Event.ACCEPT, now=MONDAY)
     services.transition_submission(
-        submission=s, event=Event.ANSWER, now=MONDAY + timedelta(days=1),
+        submission=s,
+        event=Event.ANSWER,
+        now=MONDAY + timedelta(days=1),
         answer="Cán bộ Lê Văn Hùng đã trả kết quả cho công dân Trần Thị Mai tại phường Ea Kao.",
     )
     assert "Lê Văn Hùng" not in s.answer_public and "Trần Thị Mai" not in s.answer_public
@@ -348,11 +370,18 @@ def test_names_without_an_honorific_are_redacted_by_the_recogniser(world):
 
 def test_a_poor_dossier_rating_opens_one_service_recovery_case(world):
     first = services.open_service_recovery_case(
-        dossier_code="H15.50-260302-0001", agency=world["ward"], rating_label="Không hài lòng",
-        comment="Phải đi lại ba lần", now=MONDAY,
+        dossier_code="H15.50-260302-0001",
+        agency=world["ward"],
+        rating_label="Không hài lòng",
+        comment="Phải đi lại ba lần",
+        now=MONDAY,
     )
     again = services.open_service_recovery_case(
-        dossier_code="H15.50-260302-0001", agency=world["ward"], rating_label="Không hài lòng", comment="", now=MONDAY,
+        dossier_code="H15.50-260302-0001",
+        agency=world["ward"],
+        rating_label="Không hài lòng",
+        comment="",
+        now=MONDAY,
     )
     assert first.pk == again.pk
     assert first.channel == "service_recovery" and first.agency == world["ward"]
@@ -362,7 +391,12 @@ def test_a_poor_dossier_rating_opens_one_service_recovery_case(world):
 def test_citizens_name_the_agency_in_words_not_codes(world, client):
     client.post(
         "/phan-anh/gui/",
-        {"category": world["conduct"].pk, "agency_code": "so tu phap", "title": "Cán bộ chậm", "body": "Cán bộ trả lời chậm và thiếu lịch sự."},
+        {
+            "category": world["conduct"].pk,
+            "agency_code": "so tu phap",
+            "title": "Cán bộ chậm",
+            "body": "Cán bộ trả lời chậm và thiếu lịch sự.",
+        },
     )
     assert Submission.objects.get().agency == world["dept"]
 
@@ -377,7 +411,12 @@ def test_counter_staff_log_a_call_and_read_the_tracking_code_back(world, client)
     client.force_login(staff)
     response = client.post(
         "/phan-anh/quan-ly/tiep-nhan/",
-        {"channel": "hotline", "category": world["procedures"].pk, "title": "Gọi điện phản ánh", "body": "Người dân gọi đường dây nóng báo trễ hẹn."},
+        {
+            "channel": "hotline",
+            "category": world["procedures"].pk,
+            "title": "Gọi điện phản ánh",
+            "body": "Người dân gọi đường dây nóng báo trễ hẹn.",
+        },
         follow=True,
     )
     s = Submission.objects.get()
@@ -396,8 +435,14 @@ def test_the_web_form_takes_a_procedure_by_name_and_a_map_point(world, client):
     proc = Procedure.objects.create(code="1.001193", name="Đăng ký khai sinh", field=field)
     client.post(
         "/phan-anh/gui/",
-        {"category": world["procedures"].pk, "procedure": "dang ky khai sinh", "latitude": "12.6667", "longitude": "108.05",
-         "title": "Trễ hẹn khai sinh", "body": "Hồ sơ khai sinh của con tôi trễ hẹn."},
+        {
+            "category": world["procedures"].pk,
+            "procedure": "dang ky khai sinh",
+            "latitude": "12.6667",
+            "longitude": "108.05",
+            "title": "Trễ hẹn khai sinh",
+            "body": "Hồ sơ khai sinh của con tôi trễ hẹn.",
+        },
     )
     s = Submission.objects.get()
     assert s.procedure == proc and (s.latitude, s.longitude) == (12.6667, 108.05)
@@ -406,6 +451,11 @@ def test_the_web_form_takes_a_procedure_by_name_and_a_map_point(world, client):
 def test_half_a_map_point_is_refused_naming_the_field(world, client):
     page = client.post(
         "/phan-anh/gui/",
-        {"category": world["procedures"].pk, "latitude": "12.6", "title": "Vị trí", "body": "Thiếu kinh độ trong phản ánh."},
+        {
+            "category": world["procedures"].pk,
+            "latitude": "12.6",
+            "title": "Vị trí",
+            "body": "Thiếu kinh độ trong phản ánh.",
+        },
     ).content.decode()
     assert "Cần cả vĩ độ và kinh độ" in page and Submission.objects.count() == 0

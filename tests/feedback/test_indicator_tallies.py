@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from thuocdo.core.feedback import Event, State, allowed_events
 from thuocdo.feedback import services
-from thuocdo.feedback.models import FeedbackCategory, LateSpan, Submission
+from thuocdo.feedback.models import FeedbackCategory, LateSpan
 from thuocdo.feedback.selectors import _indicator_tallies_by_replay, indicator_tallies
 from thuocdo.units.models import AdminUnit, Agency
 
@@ -111,19 +111,40 @@ def build(plans, agencies, categories):
                 for liked in plan["ratings"]:
                     services.rate_answer(submission=s, liked=liked)
         if plan["spam"]:
-            Submission.objects.filter(pk=s.pk).update(is_spam=True)
+            services.mark_spam(submission=s)
         made.append(s)
     return made
 
 
 windows = st.tuples(st.integers(-5, 100), st.integers(1, 120), st.one_of(st.none(), st.integers(-10, 400)))
+# Calendar months in Vietnam time, February to August 2026: whole months are read from the monthly cells.
+MONTHS = [datetime(2026, m, 1, tzinfo=ICT) for m in range(2, 9)]
+month_windows = st.tuples(
+    st.integers(0, 4),  # first month
+    st.integers(1, 2),  # whole months
+    st.sampled_from([timedelta(0), timedelta(days=3, hours=5), -timedelta(days=2)]),  # partial month before
+    st.sampled_from([timedelta(0), timedelta(days=9), -timedelta(hours=30)]),  # partial month after
+    st.one_of(
+        st.none(),  # as of the period's end
+        st.integers(-40, 200).map(lambda h: T0 + timedelta(hours=h * 13)),  # before, inside, after
+        st.tuples(st.integers(0, 6), st.sampled_from([-TICK, timedelta(0), TICK])).map(
+            lambda m: MONTHS[m[0]] + m[1]  # at a month's first moment, where a cell's month turns
+        ),
+        st.tuples(st.integers(-3, 120), st.sampled_from([-TICK, timedelta(0), TICK])).map(
+            lambda d: datetime(2026, 3, 1, tzinfo=ICT) + timedelta(days=d[0]) + d[1]  # a day's turn
+        ),
+    ),
+)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    plans=histories(), cuts=st.lists(windows, min_size=1, max_size=4), pick=st.randoms(use_true_random=False)
+    plans=histories(),
+    cuts=st.lists(windows, min_size=1, max_size=4),
+    months=st.lists(month_windows, min_size=1, max_size=4),
+    pick=st.randoms(use_true_random=False),
 )
-def test_aggregate_tallies_equal_replaying_every_history(place, plans, cuts, pick):
+def test_aggregate_tallies_equal_replaying_every_history(place, plans, cuts, months, pick):
     agencies, categories = place
     with transaction.atomic():
         made = build(plans, agencies, categories)
@@ -132,6 +153,8 @@ def test_aggregate_tallies_equal_replaying_every_history(place, plans, cuts, pic
             start = T0 + timedelta(days=first)
             as_of = None if judged is None else T0 + timedelta(days=judged, hours=judged % 9)
             checks.append((start, start + timedelta(days=length), as_of))
+        for first, length, before, after, as_of in months:
+            checks.append((MONTHS[first] - before, MONTHS[first + length] + after, as_of))
         # Judged exactly at, and a microsecond either side of, every event and current deadline:
         # where a verdict turns, an off-by-one in the stored spans would show.
         everything = (T0 - timedelta(days=1), T0 + timedelta(days=100))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -344,3 +344,101 @@ def late_spans(
     if start is not None:
         spans.append((start, None))
     return tuple(spans)
+
+
+# ------------------------------------------------------------------------------------------------
+# Monthly cells: the 5.x counts stored in advance, exact for any `as_of`
+
+
+@dataclass(frozen=True)
+class CountedSubmission:
+    """What a monthly cell needs of one submission the 5.x indicators count (neither duplicate nor spam)."""
+
+    key: int
+    agency: int
+    category: int
+    submitted_at: datetime
+    likes: int
+    dislikes: int
+    reraised: bool
+
+    @property
+    def unsatisfied_anyway(self) -> bool:
+        return unsatisfied_anyway(likes=self.likes, dislikes=self.dislikes, reraised=self.reraised)
+
+
+def unsatisfied_anyway(*, likes: int, dislikes: int, reraised: bool) -> bool:
+    """Indicator 5.3 counts the submission unsatisfied whatever its timeliness (disliked or re-raised)."""
+    return dislikes > likes or reraised
+
+
+@dataclass
+class CellCounts:
+    """One cell: `total`/`unsatisfied` on (agency, month, category) rows; `late`/`late_satisfied` on
+    (agency, month, at_month) rows."""
+
+    total: int = 0
+    unsatisfied: int = 0
+    late: int = 0
+    late_satisfied: int = 0
+
+
+CellKey = tuple[int, date, int | None, date | None, date | None]
+"""agency, month received, then one of: category (count row), at_month (late row), at_day (late day row)."""
+EARLIEST_MONTH = date(1, 1, 1)
+
+
+def month_of(moment: datetime, tz: tzinfo) -> date:
+    """The first day of the month containing `moment` on the wall clock of `tz`."""
+    return day_of(moment, tz).replace(day=1)
+
+
+def day_of(moment: datetime, tz: tzinfo) -> date:
+    """The day containing `moment` on the wall clock of `tz`."""
+    if moment.year == 1:
+        # `late_spans` opens "late from the very beginning" at datetime.min, which no shift may move.
+        return EARLIEST_MONTH
+    return moment.astimezone(tz).date()
+
+
+def monthly_cells(
+    submissions: Iterable[CountedSubmission],
+    spans: Iterable[tuple[int, datetime, datetime | None]],
+    tz: tzinfo,
+) -> dict[CellKey, CellCounts]:
+    """Fold submissions and their late spans into monthly cells, exact for any `as_of`.
+
+    A submission is late as of T when one of its (disjoint) spans has start <= T < end, so the number
+    late as of T is #(starts <= T) - #(ends <= T). Each start adds one and each end removes one in the
+    row of the month it falls in (`at_month`) and in the row of its day (`at_day`); a reader sums the
+    month rows before T's month, the day rows of T's month before T's day, and counts the starts and
+    ends of T's own day up to T row by row. `late_satisfied` is the same among submissions not already
+    unsatisfied, which 5.3 needs: unsatisfied = disliked or re-raised, or late.
+    """
+    cells: dict[CellKey, CellCounts] = {}
+    counted: dict[int, CountedSubmission] = {}
+    for s in submissions:
+        counted[s.key] = s
+        cell = cells.setdefault(
+            (s.agency, month_of(s.submitted_at, tz), s.category, None, None), CellCounts()
+        )
+        cell.total += 1
+        cell.unsatisfied += s.unsatisfied_anyway
+    for key, starts_at, ends_at in spans:
+        owner = counted.get(key)
+        if owner is None:
+            continue
+        month = month_of(owner.submitted_at, tz)
+        for moment, step in ((starts_at, 1), (ends_at, -1)):
+            if moment is None:
+                continue
+            day = day_of(moment, tz)
+            for row in (
+                (owner.agency, month, None, day.replace(day=1), None),
+                (owner.agency, month, None, None, day),
+            ):
+                cell = cells.setdefault(row, CellCounts())
+                cell.late += step
+                cell.late_satisfied += 0 if owner.unsatisfied_anyway else step
+    # A span that starts and ends within one month (day) nets to nothing there: no row to store or read.
+    return {k: c for k, c in cells.items() if k[2] is not None or c.late or c.late_satisfied}

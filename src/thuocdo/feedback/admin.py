@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from thuocdo.audit.admin import AuditedModelAdmin
+from thuocdo.feedback import services
 from thuocdo.feedback.models import FeedbackCategory, Open311Client, RoutingRule, Submission, SubmissionEvent
 
 
@@ -40,6 +41,27 @@ class SubmissionAdmin(AuditedModelAdmin):
         f.name for f in Submission._meta.concrete_fields if f.name not in ("is_spam", "answer_public")
     )
     inlines = (SubmissionEventInline,)
+
+    # Spam is judged here; the monthly 5.x cells of the submission's month follow at once.
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        services.refresh_monthly_cells(keys=services.cell_keys(obj))
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        keys = _touched_by_deleting([obj])
+        super().delete_model(request, obj)
+        services.refresh_monthly_cells(keys=keys)
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        keys = _touched_by_deleting(list(queryset))
+        super().delete_queryset(request, queryset)
+        services.refresh_monthly_cells(keys=keys)
+
+
+def _touched_by_deleting(doomed: list[Submission]) -> services.CellKeys:
+    # Duplicates of a deleted submission lose their `duplicate_of` (SET_NULL) and start to count.
+    orphans = Submission.objects.filter(duplicate_of__in=doomed)
+    return {k for s in [*doomed, *orphans] for k in services.cell_keys(s)}
 
 
 @admin.register(Open311Client)

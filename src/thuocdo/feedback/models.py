@@ -183,10 +183,62 @@ class LateSpan(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)  # null: still late, whatever comes later
 
     class Meta:
-        indexes = [models.Index(fields=["submission", "starts_at"], name="feedback_latespan_sub_start")]
+        indexes = [
+            models.Index(fields=["submission", "starts_at"], name="feedback_latespan_sub_start"),
+            # The monthly cells count the spans ending in `as_of`'s own month row by row.
+            models.Index(fields=["ends_at"], name="feedback_latespan_ends"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.submission_id}: {self.starts_at:%Y-%m-%d %H:%M} → {self.ends_at or '…'}"
+
+
+class MonthlyCell(models.Model):
+    """The 5.x counts of one agency's submissions first received in one month, stored in advance.
+
+    Two kinds of row (`core.feedback.monthly_cells`): per category, the counted submissions and those
+    unsatisfied whatever their timeliness; per `at_month`, the late spans that start in that month minus
+    those that end in it. Classification is read from the category at query time, so reclassifying a
+    category needs no rewrite. Rebuilt per (agency, month) by every service that changes a submission
+    (docs/feedback.md).
+    """
+
+    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # first day of the month received, Vietnam time
+    category = models.ForeignKey(FeedbackCategory, null=True, blank=True, on_delete=models.CASCADE)
+    at_month = models.DateField(null=True, blank=True)
+    total = models.IntegerField(default=0)
+    unsatisfied = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+    late_satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "month"], name="feedback_cell_agency_month")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.month:%m/%Y} {self.category_id or self.at_month}"
+
+
+class LateDayCell(models.Model):
+    """The late rows of `MonthlyCell` by day instead of month, read only for `as_of`'s own month.
+
+    With them only the spans that start or end on `as_of`'s own day are counted row by row.
+    """
+
+    agency = models.ForeignKey("units.Agency", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # first day of the month received, Vietnam time
+    at_day = models.DateField()
+    late = models.IntegerField(default=0)
+    late_satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agency", "month"], name="feedback_daycell_agency_month"),
+            models.Index(fields=["at_day"], name="feedback_daycell_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.month:%m/%Y} {self.at_day}"
 
 
 class Attachment(models.Model):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
 from django.utils import timezone
 
 from thuocdo.core import feedback as rules
-from thuocdo.feedback.models import FeedbackCategory, Submission
+from thuocdo.feedback.models import FeedbackCategory, LateDayCell, LateSpan, MonthlyCell, Submission
 
 OPEN_STATES = (
     rules.State.RECEIVED.value,
@@ -132,20 +134,81 @@ def indicator_tallies(
 ) -> dict[str, tuple[int, int]]:
     """766 indicators 5.1, 5.2 and 5.3 over submissions first received in [start, end), as (numerator, denominator).
 
-    One aggregate query: classification comes from the category, likes, dislikes and re-raising from
-    the submission, and lateness as of `as_of` from the stored late spans (`LateSpan`), which
-    `core.feedback.late_spans` derives from the history so that the result equals judging every
-    history with `core.feedback.timeliness` (`_indicator_tallies_by_replay`, kept as the reference).
+    The whole months of the period come from the monthly cells (`MonthlyCell`, stored in advance),
+    plus a row-by-row count of the late spans starting or ending in `as_of`'s own month; the partial
+    months at either end from one aggregate query over submissions and their stored late spans. Both
+    equal judging every history with `core.feedback.timeliness` (`_indicator_tallies_by_replay`, kept
+    as the reference); docs/feedback.md explains the cells.
     """
     as_of = as_of or end
+    whole = whole_months(start, end)
+    if whole is None:
+        tally = _tally_rows(agencies=agencies, periods=[(start, end)], as_of=as_of)
+    else:
+        lo, hi = whole
+        edges = [(a, b) for a, b in ((start, lo), (hi, end)) if a < b]
+        tally = _tally_cells(agencies=agencies, start=lo, end=hi, as_of=as_of)
+        if edges:
+            tally = tally + _tally_rows(agencies=agencies, periods=edges, as_of=as_of)
+    return {
+        "5.1": (tally.classified, tally.total),
+        "5.2": (tally.total - tally.late, tally.total),
+        "5.3": (tally.total - tally.unsatisfied, tally.total),
+    }
+
+
+@dataclass(frozen=True)
+class _Tally:
+    total: int = 0
+    classified: int = 0
+    late: int = 0
+    unsatisfied: int = 0
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally(
+            self.total + other.total,
+            self.classified + other.classified,
+            self.late + other.late,
+            self.unsatisfied + other.unsatisfied,
+        )
+
+
+def _zone() -> ZoneInfo:
+    # The cells' months are Vietnam's calendar months whatever timezone a request has activated.
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The instants [first moment of `month`, first moment of the next month) in Vietnam time."""
+    following = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+    tz = _zone()
+    return (
+        datetime(month.year, month.month, 1, tzinfo=tz),
+        datetime(following.year, following.month, 1, tzinfo=tz),
+    )
+
+
+def whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The longest run of whole calendar months inside [start, end), or None if there is none."""
+    lo_start, lo_end = month_bounds(rules.month_of(start, _zone()))
+    lo = lo_start if lo_start == start else lo_end
+    hi = month_bounds(rules.month_of(end, _zone()))[0]
+    return (lo, hi) if lo < hi else None
+
+
+def _tally_rows(*, agencies: Any, periods: list[tuple[datetime, datetime]], as_of: datetime) -> _Tally:
+    """One aggregate query over the counted submissions received in the periods and their late spans."""
     late_then = FilteredRelation(
         "late_spans",
         condition=Q(late_spans__starts_at__lte=as_of)
         & (Q(late_spans__ends_at__isnull=True) | Q(late_spans__ends_at__gt=as_of)),
     )
+    received = Q(pk__in=[])
+    for a, b in periods:
+        received |= Q(submitted_at__gte=a, submitted_at__lt=b)
     # Spans of one submission are disjoint, so the outer join adds at most one row per submission.
     got = (
-        counted_submissions(agencies=agencies, start=start, end=end)
+        Submission.objects.filter(received, agency__in=agencies, duplicate_of__isnull=True, is_spam=False)
         .annotate(late_then=late_then)
         .aggregate(
             total=Count("id"),
@@ -157,12 +220,82 @@ def indicator_tallies(
             ),
         )
     )
-    total = got["total"]
-    return {
-        "5.1": (got["classified"], total),
-        "5.2": (total - got["late"], total),
-        "5.3": (total - got["unsatisfied"], total),
+    return _Tally(got["total"], got["classified"], got["late"], got["unsatisfied"])
+
+
+def _tally_cells(*, agencies: Any, start: datetime, end: datetime, as_of: datetime) -> _Tally:
+    """The whole months [start, end) from the monthly cells, exact as of any moment.
+
+    Late as of T = spans started by T − spans ended by T (`core.feedback.monthly_cells`): the cells
+    hold both by month, summed for the months before T's month, and by day (`LateDayCell`), summed
+    for the days of T's month before T's day; the starts and ends on T's own day up to T itself are
+    counted from the spans (index ranges on `starts_at` / `ends_at`).
+    """
+    tz = _zone()
+    as_of_day = rules.day_of(as_of, tz)
+    as_of_month = as_of_day.replace(day=1)
+    received = {
+        "agency__in": agencies,
+        "month__gte": start.astimezone(tz).date(),
+        "month__lt": end.astimezone(tz).date(),
     }
+    cells = MonthlyCell.objects.filter(**received).aggregate(
+        n=Sum("total"),
+        n_classified=Sum("total", filter=Q(category__classification__in=CLASSIFIED)),
+        n_unsatisfied=Sum("unsatisfied"),
+        n_late=Sum("late", filter=Q(at_month__lt=as_of_month)),
+        n_late_satisfied=Sum("late_satisfied", filter=Q(at_month__lt=as_of_month)),
+    )
+    days = LateDayCell.objects.filter(**received, at_day__gte=as_of_month, at_day__lt=as_of_day).aggregate(
+        n_late=Sum("late"), n_late_satisfied=Sum("late_satisfied")
+    )
+    day_start = (
+        datetime(as_of_day.year, as_of_day.month, as_of_day.day, tzinfo=tz)
+        if as_of_day != rules.EARLIEST_MONTH
+        else datetime.min.replace(tzinfo=UTC)
+    )
+    # In two steps: the spans of the day so far by their time indexes, then their submissions by
+    # primary key; a join may make PostgreSQL hash every submission of the period instead.
+    spans = list(
+        LateSpan.objects.filter(
+            Q(starts_at__gte=day_start, starts_at__lte=as_of) | Q(ends_at__gte=day_start, ends_at__lte=as_of)
+        ).values_list("submission_id", "starts_at", "ends_at")
+    )
+    unsatisfied_anyway: dict[int, bool] = {}
+    ids = sorted({pk for pk, _, _ in spans})
+    for i in range(0, len(ids), 5000):
+        for pk, likes, dislikes, reraised in Submission.objects.filter(
+            pk__in=ids[i : i + 5000],
+            agency__in=agencies,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+            duplicate_of__isnull=True,
+            is_spam=False,
+        ).values_list("pk", "likes", "dislikes", "reraised"):
+            unsatisfied_anyway[pk] = rules.unsatisfied_anyway(
+                likes=likes, dislikes=dislikes, reraised=reraised
+            )
+    recent = {"started": 0, "ended": 0, "started_satisfied": 0, "ended_satisfied": 0}
+    for pk, starts_at, ends_at in spans:
+        if pk not in unsatisfied_anyway:
+            continue
+        for what, moment in (("started", starts_at), ("ended", ends_at)):
+            if moment is not None and day_start <= moment <= as_of:
+                recent[what] += 1
+                recent[f"{what}_satisfied"] += not unsatisfied_anyway[pk]
+    late = (cells["n_late"] or 0) + (days["n_late"] or 0) + recent["started"] - recent["ended"]
+    late_satisfied = (
+        (cells["n_late_satisfied"] or 0)
+        + (days["n_late_satisfied"] or 0)
+        + recent["started_satisfied"]
+        - recent["ended_satisfied"]
+    )
+    return _Tally(
+        total=cells["n"] or 0,
+        classified=cells["n_classified"] or 0,
+        late=late,
+        unsatisfied=(cells["n_unsatisfied"] or 0) + late_satisfied,
+    )
 
 
 CLASSIFIED = (rules.Category.REGULATION.value, rules.Category.CONDUCT.value)

@@ -11,10 +11,13 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import connection
 from django.db.models import Q
 
 from thuocdo.audit.services import record_change
@@ -25,14 +28,16 @@ from thuocdo.feedback import notify
 from thuocdo.feedback.models import (
     Attachment,
     FeedbackCategory,
+    LateDayCell,
     LateSpan,
+    MonthlyCell,
     Open311Client,
     RoutingRule,
     Submission,
     SubmissionEvent,
 )
 from thuocdo.feedback.ner import person_spans
-from thuocdo.feedback.selectors import at_risk, timeline_of
+from thuocdo.feedback.selectors import at_risk, month_bounds, timeline_of
 
 # Operational limits (not regulated figures): the edge may override them.
 MAX_ATTACHMENTS = 5
@@ -146,6 +151,7 @@ def submit_feedback(*, data: NewSubmission, now: datetime) -> Submission:
         open311_client=data.open311_client,
     )
     _store_late_spans(submission, add_days)
+    refresh_monthly_cells(keys=cell_keys(submission))
     for upload in data.attachments:
         Attachment.objects.create(
             submission=submission,
@@ -235,6 +241,7 @@ def transition_submission(
         note=note,
     )
     _store_late_spans(submission, working_days_for(submission.agency))
+    refresh_monthly_cells(keys=cell_keys(submission, from_agency))
     if event is rules.Event.PUBLISH:
         notify.notify_published(submission)
         record_change(
@@ -285,7 +292,104 @@ def refresh_late_spans(*, submissions: Iterable[Submission] | None = None, batch
             fresh.extend(LateSpan(submission_id=s.pk, starts_at=lo, ends_at=hi) for lo, hi in spans)
         LateSpan.objects.filter(submission_id__in=chunk).delete()
         LateSpan.objects.bulk_create(fresh, batch_size=1000)
+    if submissions is None:
+        refresh_monthly_cells()
+    else:
+        refresh_monthly_cells(keys={k for s in Submission.objects.filter(pk__in=ids) for k in cell_keys(s)})
     return len(ids)
+
+
+CellKeys = set[tuple[int, date]]
+
+
+def cell_keys(submission: Submission, *agencies: Any) -> CellKeys:
+    """The (agency, month received) cells a change to the submission touches: its agency's and any former one's."""
+    month = rules.month_of(submission.submitted_at, ZoneInfo(settings.TIME_ZONE))
+    ids = {submission.agency_id, *(getattr(a, "pk", a) for a in agencies)}
+    return {(pk, month) for pk in ids if pk is not None}
+
+
+def refresh_monthly_cells(*, keys: CellKeys | None = None) -> int:
+    """Rebuild the monthly 5.x cells of the given (agency, month) pairs from the submissions; all by default.
+
+    Every service that changes a submission's counting (new, transition, rating, spam, duplicate,
+    late spans) calls it for the cells it touched; a rebuild rather than an increment, so a cell is
+    always exactly what its submissions say. The agencies' rows are locked first so that concurrent
+    changes to one agency's cells rebuild one after another, each seeing the other's result.
+    Returns the number of cells written.
+    """
+    from thuocdo.units.models import Agency
+
+    if keys is not None and not keys:
+        return 0
+    tz = ZoneInfo(settings.TIME_ZONE)
+    counted = Submission.objects.filter(duplicate_of__isnull=True, is_spam=False, agency__isnull=False)
+    stale = Q()
+    if keys is not None:
+        if connection.in_atomic_block:
+            list(Agency.objects.select_for_update().filter(pk__in={a for a, _ in keys}).order_by("pk"))
+        by_month: dict[date, set[int]] = {}
+        for agency_id, month in keys:
+            by_month.setdefault(month, set()).add(agency_id)
+        where, stale = Q(pk__in=[]), Q(pk__in=[])
+        for month, ids in by_month.items():
+            lo, hi = month_bounds(month)
+            where |= Q(agency_id__in=ids, submitted_at__gte=lo, submitted_at__lt=hi)
+            stale |= Q(agency_id__in=ids, month=month)
+        counted = counted.filter(where)
+    rows = list(
+        counted.values_list("pk", "agency_id", "category_id", "submitted_at", "likes", "dislikes", "reraised")
+    )
+    spans = LateSpan.objects.values_list("submission_id", "starts_at", "ends_at")
+    if keys is not None:
+        spans = spans.filter(submission_id__in=[r[0] for r in rows])
+    cells = rules.monthly_cells((rules.CountedSubmission(*r) for r in rows), spans.iterator(), tz)
+    MonthlyCell.objects.filter(stale).delete()
+    LateDayCell.objects.filter(stale).delete()
+    MonthlyCell.objects.bulk_create(
+        (
+            MonthlyCell(agency_id=a, month=m, category_id=c, at_month=at, total=n.total,
+                        unsatisfied=n.unsatisfied, late=n.late, late_satisfied=n.late_satisfied)
+            for (a, m, c, at, day), n in cells.items()
+            if day is None
+        ),
+        batch_size=5000,
+    )  # fmt: skip
+    LateDayCell.objects.bulk_create(
+        (
+            LateDayCell(agency_id=a, month=m, at_day=day, late=n.late, late_satisfied=n.late_satisfied)
+            for (a, m, _, _, day), n in cells.items()
+            if day is not None
+        ),
+        batch_size=5000,
+    )
+    return len(cells)
+
+
+def mark_spam(*, submission: Submission, is_spam: bool = True, actor: Any = None) -> Submission:
+    """Staff judge a submission spam (or not): the 766 indicators leave spam out."""
+    submission.is_spam = is_spam
+    submission.save(update_fields=["is_spam"])
+    refresh_monthly_cells(keys=cell_keys(submission))
+    record_change(
+        actor=actor, action="feedback.spam", obj=submission,
+        data={"tracking_code": submission.tracking_code, "is_spam": is_spam},
+    )  # fmt: skip
+    return submission
+
+
+def mark_duplicate(*, submission: Submission, of: Submission | None, actor: Any = None) -> Submission:
+    """Staff mark a submission a duplicate of an earlier one (or not, with None): duplicates are not counted."""
+    if of is not None and of.pk == submission.pk:
+        raise FeedbackError("duplicate_of", "Phản ánh không thể trùng với chính nó.")
+    submission.duplicate_of = of
+    submission.save(update_fields=["duplicate_of"])
+    refresh_monthly_cells(keys=cell_keys(submission))
+    record_change(
+        actor=actor, action="feedback.duplicate", obj=submission,
+        data={"tracking_code": submission.tracking_code, "duplicate_of": of.tracking_code if of else ""},
+    )  # fmt: skip
+    return submission
 
 
 def rate_answer(*, submission: Submission, liked: bool) -> Submission:
@@ -295,6 +399,7 @@ def rate_answer(*, submission: Submission, liked: bool) -> Submission:
     field = "likes" if liked else "dislikes"
     setattr(submission, field, getattr(submission, field) + 1)
     submission.save(update_fields=[field])
+    refresh_monthly_cells(keys=cell_keys(submission))
     return submission
 
 

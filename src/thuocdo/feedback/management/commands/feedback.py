@@ -27,7 +27,10 @@ class Command(BaseCommand):
         key.add_argument("name", help="the client's name, e.g. 'Ứng dụng Đắk Lắk trực tuyến'")
         sub.add_parser(
             "refresh-facts",
-            help="recompute every submission's late spans (run after the holiday table or office hours change)",
+            help=(
+                "recompute every submission's late spans and the monthly 5.x cells "
+                "(run after the holiday table or office hours change)"
+            ),
         )
 
     def handle(self, *args: object, **options: object) -> None:

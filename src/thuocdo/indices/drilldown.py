@@ -109,16 +109,11 @@ def procedure_rows(
             "code", "name"
         )
     )
+    narrowed = [scope.narrowed(procedure=c["procedure_code"]) for c in counts[:limit]]
+    views = selectors.index_for_many(narrowed, period, as_of, with_feedback=False)
     rows = [
-        ProcedureRow(
-            c["procedure_code"],
-            names.get(c["procedure_code"], ""),
-            c["n"],
-            selectors.index_for(
-                scope.narrowed(procedure=c["procedure_code"]), period, as_of, with_feedback=False
-            ),
-        )
-        for c in counts[:limit]
+        ProcedureRow(c["procedure_code"], names.get(c["procedure_code"], ""), c["n"], views[s])
+        for c, s in zip(counts[:limit], narrowed, strict=True)
     ]
     rows.sort(key=lambda r: (-r.points_lost, -r.late, r.code))
     return rows, len(counts)

@@ -14,7 +14,10 @@ core.index766.tally_dossiers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -58,11 +61,47 @@ PROCEDURE_INDICATORS = ("1.1", "1.2", "1.3", "3.1", "3.2", "3.5", "3.5b", "4.5a"
 
 
 # ----------------------------------------------------------------------------------------------
+# Reads shared by one batch of scopes
+
+_memo: ContextVar[dict[str, Any] | None] = ContextVar("thuocdo_indices_memo", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Inside the block, the agency code map and the rule sets are read once.
+
+    Scoped to one page, command or job (never across requests), so an edit of agencies or rule sets
+    is seen by the next one without any invalidation.
+    """
+    if _memo.get() is not None:
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _memoised(name: str, read: Any) -> Any:
+    memo = _memo.get()
+    if memo is None:
+        return read()
+    if name not in memo:
+        memo[name] = read()
+    return memo[name]
+
+
+# ----------------------------------------------------------------------------------------------
 # Rule sets
 
 
 def rulesets() -> list[CoreRuleSet]:
     """Active rule sets from the database (the shipped files if the table is empty)."""
+    return list(_memoised("rulesets", _read_rulesets))
+
+
+def _read_rulesets() -> list[CoreRuleSet]:
     stored = [r.parsed() for r in RuleSet.objects.filter(active=True)]
     if stored:
         return stored
@@ -142,6 +181,10 @@ def agency_code_map() -> dict[str, int]:
     primary successor unit, so their dossiers are re-aggregated under the new unit (counts, never
     averages of old rates).
     """
+    return dict(_memoised("agency_code_map", _read_agency_code_map))
+
+
+def _read_agency_code_map() -> dict[str, int]:
     from thuocdo.units.models import Agency, UnitLineage
 
     agencies = list(Agency.objects.values("id", "code", "kind", "admin_unit_id", "valid_to"))
@@ -208,6 +251,11 @@ def scope_of_agency(agency: Any) -> Scope:
 
 def child_scopes(scope: Scope) -> list[Scope]:
     """The scopes one level down, for drill-down: provinces, communes and agencies of a unit, sub-agencies."""
+    with reading_once():
+        return _child_scopes(scope)
+
+
+def _child_scopes(scope: Scope) -> list[Scope]:
     from thuocdo.units.models import AdminUnit, Agency
 
     kind, _sep, code = scope.key.partition(":")
@@ -417,12 +465,26 @@ def dossier_tallies(scope: Scope, start: datetime, judge: datetime) -> DossierTa
         )
     first, last = vn_day(start), vn_day(judge)
     sums, per_proc, opened = _cell_sums(scope, first, last)
+    tail = _tail_facts(scope, vn_midnight(last), judge)
+    return _finish(sums, per_proc, opened, tail, _spanning(scope, start, judge), start, judge)
+
+
+def _finish(
+    sums: dict[str, int],
+    per_proc: ProcFlags,
+    opened: dict[str, int],
+    tail: Iterable[Facts],
+    span: dict[str, int],
+    start: datetime,
+    judge: datetime,
+) -> DossierTallies:
+    """Tallies from the cell sums of the whole days before J, J's own day's facts and the spanning dossiers."""
     # J's own day: what the day cells would hold for [midnight, J), plus the dossiers settling exactly at J.
-    midnight = vn_midnight(last)
+    midnight = vn_midnight(vn_day(judge))
     begin = max(start, midnight)
     counters = [opened[m] for m in OPEN_METRICS]
     received = dict.fromkeys(RECEIVED_METRICS, 0)
-    for f in _tail_facts(scope, midnight, judge):
+    for f in tail:
         if begin <= f.received_at < judge:
             for m, v in zip(RECEIVED_METRICS, f.received_values(), strict=True):
                 received[m] += v
@@ -444,7 +506,6 @@ def dossier_tallies(scope: Scope, start: datetime, judge: datetime) -> DossierTa
     sums["s_within"] += o["o_dk"] - o["l_dk"]
     sums["s_flagged"] += o["o_dkf"] + o["l_ndkf"]
     # Received in [S, J) but not yet closed at J: the received-day counts assumed it had closed.
-    span = _spanning(scope, start, judge)
     sums["r_ok33"] += o["k33"] - span["k33"]
     sums["r_den41"] -= o["k41"] - span["k41"]
     sums["r_num41"] -= o["k41n"] - span["k41n"]
@@ -615,8 +676,314 @@ def ranking(
     scopes: Sequence[Scope], period: Period | str, as_of: datetime | None = None
 ) -> list[tuple[Scope, IndexView]]:
     """Scopes (a block's agencies, a province's communes...) ordered by total score, best first."""
-    views = [(s, index_for(s, period, as_of, with_feedback=True)) for s in scopes]
+    many = index_for_many(scopes, period, as_of, with_feedback=True)
+    views = [(s, many[s]) for s in scopes]
     return sorted(views, key=lambda sv: (-sv[1].result.total, sv[0].label))
+
+
+# ----------------------------------------------------------------------------------------------
+# Many scopes at once: one grouped read per table instead of one read per scope
+
+# Above this many agency codes a grouped read covers every agency instead of compiling the IN list.
+_IN_MAX = 500
+
+
+@dataclass
+class _Parts:
+    """What the cells and facts hold for one agency code (or one procedure), before the scopes add them up."""
+
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(METRICS, 0))
+    opened: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPEN_METRICS, 0))
+    month_flags: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    day_flags: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    tail: list[Facts] = field(default_factory=list)
+    span: dict[str, int] = field(default_factory=lambda: {"k33": 0, "k41": 0, "k41n": 0, "k42": 0})
+
+
+def _grouped_parts(
+    by: str, keys: Sequence[str], codes: tuple[str, ...] | None, start: datetime, judge: datetime
+) -> dict[str, _Parts]:
+    """`_cell_sums`, `_tail_facts` and `_spanning` grouped by agency code (`by="agency_code"`, keys are
+    codes) or by procedure (`by="procedure_code"`, keys are procedures, `codes` the agencies, None = all).
+    A scope's figures are then sums over its keys of the very rows its own queries would have summed."""
+    parts: dict[str, _Parts] = defaultdict(_Parts)
+    by_agency = by == "agency_code"
+
+    def restrict(qs: QuerySet[Any], *, has_agency: bool = True) -> QuerySet[Any]:
+        if by_agency:
+            return qs.filter(agency_code__in=list(keys)) if len(keys) <= _IN_MAX else qs
+        qs = qs.filter(procedure_code__in=list(keys))
+        return qs.filter(agency_code__in=codes) if codes is not None and has_agency else qs
+
+    def flags(qs: QuerySet[Any], into: str) -> None:
+        rows = (
+            restrict(qs.filter(r_n__gt=0))
+            .values(by, "procedure_code")
+            .annotate(o=Sum("r_online"), f=Sum("r_fee"), pd=Sum("r_paid"), pp=Sum("r_pop"))
+            .values_list(by, "procedure_code", "o", "f", "pd", "pp")
+        )
+        for key, proc, o, f, pd, pp in rows:
+            getattr(parts[key], into)[proc] = (int(o or 0), int(f or 0), int(pd or 0), int(pp or 0))
+
+    def totals(qs: QuerySet[Any], exprs: dict[str, Any], **kw: bool) -> list[tuple[str, dict[str, Any]]]:
+        names = list(exprs)
+        out = []
+        for key, *values in restrict(qs, **kw).values(by).annotate(**exprs).values_list(by, *names):
+            got = dict(zip(names, values, strict=True))
+            _add(parts[key].sums, got)
+            _add(parts[key].opened, got)
+            out.append((key, got))
+        return out
+
+    first, last = vn_day(start), vn_day(judge)
+    ranges, months = _month_split(first, last) if first < last else ([], [])
+    mp = last.replace(day=1)
+    in_period = Q(month__gte=months[0], month__lt=_next_month(months[-1])) if months else None
+    if not by_agency and codes is None:
+        exprs = _sums_with(in_period, Q())
+        for key, got in totals(CellProcedureMonth.objects.filter(month__lt=mp), exprs, has_agency=False):
+            if in_period is not None and (got["r_n"] or 0) > 0:
+                o, f, pd, pp = (int(got[m] or 0) for m in _PROC_FLAGS)
+                parts[key].month_flags[key] = (o, f, pd, pp)
+    else:
+        base = CellAgencyMonth.objects.all() if by_agency else CellMonth.objects.all()
+        totals(base.filter(month__lt=mp), _sums_with(in_period, Q()))
+        if months:
+            flags(CellMonth.objects.filter(month__in=months), "month_flags")
+    prefix_days = Q(day__gte=mp, day__lt=last) if mp < last else None
+    period_days = _in_ranges(ranges, "day")
+    if prefix_days is not None or period_days is not None:
+        where = (period_days or Q()) | (prefix_days or Q())
+        days: QuerySet[Any] = CellAgencyDay.objects.all() if by_agency else CellDay.objects.all()
+        totals(days.filter(where), _sums_with(period_days, prefix_days))
+        if period_days is not None:
+            flags(CellDay.objects.filter(period_days), "day_flags")
+
+    midnight = vn_midnight(last)
+    touched = Q(open_until__gte=midnight, open_until__lte=judge)
+    if judge > midnight:
+        touched |= Q(received_at__gte=midnight, received_at__lt=judge)
+        touched |= Q(late_at__gt=midnight, late_at__lte=judge, received_at__lt=judge, open_until__gt=midnight)
+    for row in restrict(DossierFact.objects.filter(touched, excluded=False)).values_list(*FACT_COLUMNS):
+        fact = Facts(*row)
+        parts[getattr(fact, by)].tail.append(fact)
+
+    if judge > start:
+        low = int((judge - start).total_seconds()).bit_length()
+        q = Q(span_bucket__gte=max(low, _WIDEST), received_at__lt=start)
+        for b in range(low, _WIDEST):
+            q |= Q(span_bucket=b, received_at__gt=judge - timedelta(seconds=2**b), received_at__lt=start)
+        rows = (
+            restrict(DossierFact.objects.filter(q, open_until__gt=judge))
+            .values(by)
+            .annotate(
+                k33=Count("received_at", filter=Q(online=True, e_result=False)),
+                k41=Count("received_at"),
+                k41n=Count("received_at", filter=Q(result_file=True)),
+                k42=Count("received_at", filter=Q(has_files=True, result_file=False)),
+            )
+            .values_list(by, "k33", "k41", "k41n", "k42")
+        )
+        for key, *values in rows:
+            parts[key].span = {
+                k: int(v or 0) for k, v in zip(("k33", "k41", "k41n", "k42"), values, strict=True)
+            }
+    return parts
+
+
+def _tallies_of(
+    parts: dict[str, _Parts], keys: Iterable[str], start: datetime, judge: datetime
+) -> DossierTallies:
+    """One scope's dossier tallies from the parts of its keys, finished exactly like `dossier_tallies`."""
+    sums = dict.fromkeys(METRICS, 0)
+    opened = dict.fromkeys(OPEN_METRICS, 0)
+    span = {"k33": 0, "k41": 0, "k41n": 0, "k42": 0}
+    month: dict[str, list[int]] = {}
+    day: dict[str, list[int]] = {}
+    tail: list[Facts] = []
+    for key in keys:
+        got = parts.get(key)
+        if got is None:
+            continue
+        _add(sums, got.sums)
+        _add(opened, got.opened)
+        _add(span, got.span)
+        for source, into in ((got.month_flags, month), (got.day_flags, day)):
+            for proc, values in source.items():
+                acc = into.setdefault(proc, [0, 0, 0, 0])
+                for i, v in enumerate(values):
+                    acc[i] += v
+        tail += got.tail
+    # Months and days stay separate tuples, as `_cell_sums` reads them in two queries.
+    per_proc: ProcFlags = [(p, v[0], v[1], v[2], v[3]) for into in (month, day) for p, v in into.items()]
+    return _finish(sums, per_proc, opened, tail, span, start, judge)
+
+
+def _catalogue(scopes: Sequence[Scope], seen: dict[Scope, set[str]]) -> dict[Scope, list[Procedure]]:
+    """`catalogue_for` of each scope (agencies' assigned procedures plus the procedures seen in its dossiers)."""
+    from thuocdo.catalog.models import Procedure as CatalogProcedure
+
+    wanted = {s.procedure_code for s in scopes if s.procedure_code}
+    qs = CatalogProcedure.objects.all()
+    if wanted and all(s.procedure_code for s in scopes):
+        qs = qs.filter(code__in=wanted)
+    procs = {
+        p.code: Procedure(
+            code=p.code,
+            online_level=p.online_level,  # type: ignore[arg-type]
+            fee_bearing=p.fee_bearing,
+            issues_paper_result=p.issues_paper_result,
+            full_online_eligible=p.full_online_eligible,
+            citizen_subject=p.citizen_subject,
+            time_limit=p.time_limit,
+            time_limit_unit=p.time_limit_unit,
+            published_on=p.published_on,
+            made_public_on=p.made_public_on,
+            legal_effective_on=p.legal_effective_on,
+            components_complete=p.components_complete,
+        )
+        for p in qs
+    }
+    ids = {i for s in scopes for i in s.agency_ids}
+    assigned: dict[int, set[str]] = defaultdict(set)
+    link = CatalogProcedure.agencies.through.objects.filter(agency_id__in=ids)
+    for agency_id, code in link.values_list("agency_id", "procedure__code"):
+        assigned[agency_id].add(code)
+    out: dict[Scope, list[Procedure]] = {}
+    for s in scopes:
+        if s.agency_codes is None:
+            codes = set(procs)
+        else:
+            codes = set(seen[s]).union(*(assigned.get(i, set()) for i in s.agency_ids))
+        if s.procedure_code:
+            codes &= {s.procedure_code}
+        out[s] = [procs[c] for c in sorted(codes) if c in procs]
+    return out
+
+
+def _entered(scopes: Sequence[Scope], period: Period) -> dict[Scope, dict[str, Tally]]:
+    """`entered_tallies` of each agency-set scope from one read of the figures and of the synced counts."""
+    months = _months_within(period)
+    ids = {i for s in scopes for i in s.agency_ids}
+    rows = list(
+        ReportedFigure.objects.filter(
+            month__in=months, agency_id__in=ids, indicator__in=("1.4", "4.6")
+        ).values_list("agency_id", "indicator", "month", "numerator", "denominator")
+    )
+    synced: dict[tuple[int, date], int] = defaultdict(int)
+    reported_months = {m for _a, ind, m, _n, _d in rows if ind == "1.4"}
+    if reported_months:
+        target = agency_code_map()
+        cells = (
+            CellMonth.objects.filter(month__in=reported_months)
+            .values("agency_code", "month")
+            .annotate(n=Sum("r_n"))
+            .values_list("agency_code", "month", "n")
+        )
+        for code, month, n in cells:
+            if code in target:
+                synced[(target[code], month)] += int(n or 0)
+    out: dict[Scope, dict[str, Tally]] = {}
+    for s in scopes:
+        mine = set(s.agency_ids)
+        got: dict[str, Tally] = {}
+        reported = [(a, m, n) for a, ind, m, n, _d in rows if ind == "1.4" and a in mine]
+        if reported:
+            total = denominator = 0
+            for agency_id, month, count in reported:
+                done = synced.get((agency_id, month), 0)
+                total += done
+                denominator += max(count, done)
+            got["1.4"] = Tally(total, denominator)
+        copies = [(n or 0, d or 0) for a, ind, _m, n, d in rows if ind == "4.6" and a in mine]
+        den = sum(d for _n, d in copies)
+        if copies and den:
+            got["4.6"] = Tally(sum(n for n, _d in copies), den)
+        out[s] = got
+    return out
+
+
+def index_for_many(
+    scopes: Sequence[Scope],
+    period: Period | str,
+    as_of: datetime | None = None,
+    *,
+    with_feedback: bool = True,
+) -> dict[Scope, IndexView]:
+    """`index_for` of many scopes, equal to it scope by scope, reading each table once per batch.
+
+    Batched: scopes of agencies (a province's agencies and communes, a block, the provinces), read
+    grouped by agency code; and one set of agencies narrowed to several procedures, read grouped by
+    procedure. Any other scope (a field, the nation) goes through `index_for`.
+    """
+    if isinstance(period, str):
+        period = parse_period(period)
+    judge = min(period.end_at, as_of or datetime.now(UTC))
+    out: dict[Scope, IndexView] = {}
+    with reading_once():
+        ruleset = ruleset_for(period.start)
+        by_agency = [
+            s for s in scopes if s.agency_codes is not None and not s.procedure_code and not s.field_code
+        ]
+        by_procedure: dict[tuple[tuple[str, ...] | None, tuple[int, ...]], list[Scope]] = defaultdict(list)
+        for s in scopes:
+            if s.procedure_code and not s.field_code:
+                by_procedure[(s.agency_codes, s.agency_ids)].append(s)
+        tallies: dict[Scope, DossierTallies] = {}
+        if judge > period.start_at:
+            if by_agency:
+                keys = sorted({c for s in by_agency for c in s.agency_codes or ()})
+                parts = _grouped_parts("agency_code", keys, None, period.start_at, judge)
+                for s in by_agency:
+                    tallies[s] = _tallies_of(parts, s.agency_codes or (), period.start_at, judge)
+            for (codes, _ids), group in by_procedure.items():
+                procs = sorted({s.procedure_code for s in group})
+                parts = _grouped_parts("procedure_code", procs, codes, period.start_at, judge)
+                for s in group:
+                    tallies[s] = _tallies_of(parts, (s.procedure_code,), period.start_at, judge)
+        else:
+            for s in [*by_agency, *(s for g in by_procedure.values() for s in g)]:
+                tallies[s] = dossier_tallies(s, period.start_at, judge)
+        batched = list(tallies)
+        seen = {
+            s: d.online_procedures | d.fee_procedures | d.population_procedures for s, d in tallies.items()
+        }
+        catalogue = _catalogue(batched, seen)
+        entered: dict[Scope, dict[str, Tally]] = {}
+        agency_sets = {s.agency_ids: s for s in batched if s.agency_codes is not None}
+        entered_of_set = _entered(list(agency_sets.values()), period)
+        national_entered: dict[str, Tally] | None = None
+        feedback: dict[tuple[tuple[int, ...], bool], dict[str, Tally]] = {}
+        for s in batched:
+            if s.agency_codes is not None:
+                entered[s] = entered_of_set[agency_sets[s.agency_ids]]
+            else:
+                if national_entered is None:
+                    national_entered = entered_tallies(s, period)
+                entered[s] = national_entered
+        for s in scopes:
+            if s in out:
+                continue
+            if s not in tallies:
+                out[s] = index_for(s, period, as_of, with_feedback=with_feedback)
+                continue
+            d = tallies[s]
+            t: dict[str, Tally] = {k: Tally(n, den) for k, (n, den) in d.counts.items() if den}
+            t.update(procedure_tallies(catalogue[s], d, period, judge, ruleset))
+            t.update(entered[s])
+            notes: list[str] = []
+            if with_feedback:
+                # Feedback depends on the agencies only: narrowed scopes of one unit share it.
+                fkey = (s.agency_ids, s.agency_codes is None)
+                if fkey not in feedback:
+                    feedback[fkey] = feedback_tallies(s, period, judge)
+                t.update(feedback[fkey])
+            if "1.4" not in t:
+                notes.append(
+                    _("Chưa nhập số hồ sơ báo cáo (1.4): chỉ số được loại khỏi nhóm theo bộ quy tắc.")
+                )
+            out[s] = IndexView(s, period, judge, compute(t, ruleset), t, ruleset.name, notes)
+    return out
 
 
 def block_scopes(block_code: str) -> list[Scope]:

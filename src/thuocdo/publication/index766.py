@@ -182,8 +182,9 @@ def compute_month(period: Period, *, as_of: datetime) -> MonthComputation:
             "code"
         )
         subjects += [Subject(COMMUNE, scopes.of_unit(COMMUNE, c), unit=c) for c in communes]
+        views = index_selectors.index_for_many([s.scope for s in subjects], period, as_of)
         for subject in subjects:
-            child = index_selectors.index_for(subject.scope, period, as_of)
+            child = views[subject.scope]
             if _has_dossiers(child):
                 out.results.append((subject, child))
             else:

@@ -295,9 +295,10 @@ def monthly_766_report(
     tick("danh sách cơ quan, đơn vị")
     children, blocks = _peers(target)
     child_views: list[tuple[Scope, IndexView]] = []
+    many = ix.index_for_many([c for c in children if c.key != scope.key], period, now)
     for child in children:
         tick(f"xếp hạng: {child.label}")
-        child_views.append((child, view if child.key == scope.key else ix.index_for(child, period, now)))
+        child_views.append((child, view if child.key == scope.key else many[child]))
     ranking = _ranking_tables(child_views, blocks, mark=scope.key if target.kind != "province" else "")
 
     # National position of a province among provinces that have dossiers in the system.

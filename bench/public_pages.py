@@ -105,6 +105,8 @@ def _child(quick: bool) -> None:
         if not quick:
             _synthetic(ctx)
         _index766(ctx)
+        if external:
+            _survey_responses(100_000, on=ctx.today)
         from thuocdo.publication import services
 
         services.take_snapshot(on=ctx.today, actor="bench")
@@ -149,6 +151,50 @@ def _child(quick: bool) -> None:
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
     print(json.dumps({"p95": p95, "median": median, "bytes": sizes, "figures": count, "volume": volume}))
+
+
+def _survey_responses(target: int, *, on: object) -> None:
+    """Top the database up to `target` anonymous answer sheets (inside the rolled-back transaction).
+
+    The public pages read published figures, never answers; the issue still asks for them to be measured with
+    100,000 responses present, so the table is filled for real rather than assumed irrelevant.
+    """
+    import random
+    import uuid
+
+    from thuocdo.surveys.models import Campaign, Response
+    from thuocdo.surveys.services import sync_builtin_instruments
+
+    missing = target - Response.objects.count()
+    if missing <= 0:
+        return
+    version = next(v for v in sync_builtin_instruments(actor="bench") if v.code == "sipas-2017")
+    campaign, _ = Campaign.objects.get_or_create(
+        slug="bench-public-pages",
+        defaults={"name": "Bench", "instrument": version, "starts_on": on, "ends_on": on},
+    )
+    codes = [criterion.code for criterion in version.instrument.criteria]
+    rng = random.Random(766)
+    rows = (
+        Response(
+            id=uuid.UUID(int=rng.getrandbits(128)),
+            campaign=campaign,
+            instrument=version,
+            channel="web",
+            stratum=f"s{n % 12}",
+            answers={code: rng.choice((3, 4, 4, 5, 5)) for code in codes},
+            submitted_on=on,
+        )
+        for n in range(missing)
+    )
+    batch: list[object] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 5000:
+            Response.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Response.objects.bulk_create(batch)
 
 
 def _synthetic(ctx: object) -> None:

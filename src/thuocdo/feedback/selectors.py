@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.utils import timezone
 
 from thuocdo.core import feedback as rules
 from thuocdo.feedback.models import FeedbackCategory, LateDayCell, LateSpan, MonthlyCell, Submission
+
+K = TypeVar("K")
 
 OPEN_STATES = (
     rules.State.RECEIVED.value,
@@ -296,6 +299,165 @@ def _tally_cells(*, agencies: Any, start: datetime, end: datetime, as_of: dateti
         late=late,
         unsatisfied=(cells["n_unsatisfied"] or 0) + late_satisfied,
     )
+
+
+def indicator_tallies_many(
+    agency_sets: Mapping[K, Iterable[Any]], *, start: datetime, end: datetime, as_of: datetime | None = None
+) -> dict[K, dict[str, tuple[int, int]]]:
+    """`indicator_tallies` of each set of agencies (agencies or their ids), in a fixed number of queries.
+
+    Every count is a sum over submissions and a submission has one agency, so the same cells,
+    spans and rows `indicator_tallies` reads are read once, grouped by agency, for the union of the
+    sets, and each set adds up its agencies' tallies.
+    """
+    as_of = as_of or end
+    sets = {key: {getattr(a, "pk", a) for a in agencies} for key, agencies in agency_sets.items()}
+    union = sorted(set().union(*sets.values())) if sets else []
+    per_agency: dict[int, _Tally] = defaultdict(_Tally)
+    if union:
+        whole = whole_months(start, end)
+        if whole is None:
+            _add_by_agency(per_agency, _tally_rows_by_agency(union, [(start, end)], as_of))
+        else:
+            lo, hi = whole
+            _add_by_agency(per_agency, _tally_cells_by_agency(union, lo, hi, as_of))
+            edges = [(a, b) for a, b in ((start, lo), (hi, end)) if a < b]
+            if edges:
+                _add_by_agency(per_agency, _tally_rows_by_agency(union, edges, as_of))
+    out: dict[K, dict[str, tuple[int, int]]] = {}
+    for key, ids in sets.items():
+        tally = sum((per_agency[i] for i in ids if i in per_agency), _Tally())
+        out[key] = {
+            "5.1": (tally.classified, tally.total),
+            "5.2": (tally.total - tally.late, tally.total),
+            "5.3": (tally.total - tally.unsatisfied, tally.total),
+        }
+    return out
+
+
+def _add_by_agency(into: dict[int, _Tally], got: dict[int, _Tally]) -> None:
+    for agency_id, tally in got.items():
+        into[agency_id] = into[agency_id] + tally
+
+
+def _tally_rows_by_agency(
+    agency_ids: list[int], periods: list[tuple[datetime, datetime]], as_of: datetime
+) -> dict[int, _Tally]:
+    """`_tally_rows` grouped by agency: one query."""
+    late_then = FilteredRelation(
+        "late_spans",
+        condition=Q(late_spans__starts_at__lte=as_of)
+        & (Q(late_spans__ends_at__isnull=True) | Q(late_spans__ends_at__gt=as_of)),
+    )
+    received = Q(pk__in=[])
+    for a, b in periods:
+        received |= Q(submitted_at__gte=a, submitted_at__lt=b)
+    rows = (
+        Submission.objects.filter(received, agency__in=agency_ids, duplicate_of__isnull=True, is_spam=False)
+        .annotate(late_then=late_then)
+        .values("agency_id")
+        .annotate(
+            total=Count("id"),
+            classified=Count("id", filter=Q(category__classification__in=CLASSIFIED)),
+            late=Count("late_then__id"),
+            unsatisfied=Count(
+                "id",
+                filter=Q(dislikes__gt=F("likes")) | Q(reraised=True) | Q(late_then__id__isnull=False),
+            ),
+        )
+        .values_list("agency_id", "total", "classified", "late", "unsatisfied")
+        .order_by()
+    )
+    return {agency_id: _Tally(n, c, late, u) for agency_id, n, c, late, u in rows}
+
+
+def _tally_cells_by_agency(
+    agency_ids: list[int], start: datetime, end: datetime, as_of: datetime
+) -> dict[int, _Tally]:
+    """`_tally_cells` grouped by agency: the same three reads (and the spans' submissions by key)."""
+    tz = _zone()
+    as_of_day = rules.day_of(as_of, tz)
+    as_of_month = as_of_day.replace(day=1)
+    received = {
+        "agency__in": agency_ids,
+        "month__gte": start.astimezone(tz).date(),
+        "month__lt": end.astimezone(tz).date(),
+    }
+    zero = {"n": 0, "classified": 0, "unsatisfied": 0, "late": 0, "late_satisfied": 0}
+    acc: dict[int, dict[str, int]] = defaultdict(lambda: dict(zero))
+    cells = (
+        MonthlyCell.objects.filter(**received)
+        .values("agency_id")
+        .annotate(
+            n=Sum("total"),
+            n_classified=Sum("total", filter=Q(category__classification__in=CLASSIFIED)),
+            n_unsatisfied=Sum("unsatisfied"),
+            n_late=Sum("late", filter=Q(at_month__lt=as_of_month)),
+            n_late_satisfied=Sum("late_satisfied", filter=Q(at_month__lt=as_of_month)),
+        )
+        .values_list("agency_id", "n", "n_classified", "n_unsatisfied", "n_late", "n_late_satisfied")
+        .order_by()
+    )
+    for agency_id, n, classified, unsatisfied, late, late_satisfied in cells:
+        got = acc[agency_id]
+        got["n"] += n or 0
+        got["classified"] += classified or 0
+        got["unsatisfied"] += unsatisfied or 0
+        got["late"] += late or 0
+        got["late_satisfied"] += late_satisfied or 0
+    days = (
+        LateDayCell.objects.filter(**received, at_day__gte=as_of_month, at_day__lt=as_of_day)
+        .values("agency_id")
+        .annotate(n_late=Sum("late"), n_late_satisfied=Sum("late_satisfied"))
+        .values_list("agency_id", "n_late", "n_late_satisfied")
+        .order_by()
+    )
+    for agency_id, late, late_satisfied in days:
+        acc[agency_id]["late"] += late or 0
+        acc[agency_id]["late_satisfied"] += late_satisfied or 0
+    day_start = (
+        datetime(as_of_day.year, as_of_day.month, as_of_day.day, tzinfo=tz)
+        if as_of_day != rules.EARLIEST_MONTH
+        else datetime.min.replace(tzinfo=UTC)
+    )
+    # As in `_tally_cells`: the day's spans by their time indexes, then their submissions by key.
+    spans = list(
+        LateSpan.objects.filter(
+            Q(starts_at__gte=day_start, starts_at__lte=as_of) | Q(ends_at__gte=day_start, ends_at__lte=as_of)
+        ).values_list("submission_id", "starts_at", "ends_at")
+    )
+    counted: dict[int, tuple[int, bool]] = {}
+    ids = sorted({pk for pk, _, _ in spans})
+    for i in range(0, len(ids), 5000):
+        for pk, agency_id, likes, dislikes, reraised in Submission.objects.filter(
+            pk__in=ids[i : i + 5000],
+            agency__in=agency_ids,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+            duplicate_of__isnull=True,
+            is_spam=False,
+        ).values_list("pk", "agency_id", "likes", "dislikes", "reraised"):
+            counted[pk] = (
+                agency_id,
+                rules.unsatisfied_anyway(likes=likes, dislikes=dislikes, reraised=reraised),
+            )
+    for pk, starts_at, ends_at in spans:
+        if pk not in counted:
+            continue
+        agency_id, unsatisfied_anyway = counted[pk]
+        for sign, moment in ((1, starts_at), (-1, ends_at)):
+            if moment is not None and day_start <= moment <= as_of:
+                acc[agency_id]["late"] += sign
+                acc[agency_id]["late_satisfied"] += sign * (not unsatisfied_anyway)
+    return {
+        agency_id: _Tally(
+            total=got["n"],
+            classified=got["classified"],
+            late=got["late"],
+            unsatisfied=got["unsatisfied"] + got["late_satisfied"],
+        )
+        for agency_id, got in acc.items()
+    }
 
 
 CLASSIFIED = (rules.Category.REGULATION.value, rules.Category.CONDUCT.value)

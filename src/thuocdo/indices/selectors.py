@@ -150,6 +150,30 @@ def allowed(user: Any, scope: Scope) -> bool:
     return bool(scope.agency_ids) and set(scope.agency_ids) <= visible
 
 
+def allowed_many(user: Any, scopes: Iterable[Scope]) -> list[bool]:
+    """`allowed(user, scope)` of each scope, from one read of the user's visible agencies."""
+    from thuocdo.accounts.selectors import VIEW_NONPUBLIC, visible_agencies
+
+    scopes = list(scopes)
+    if getattr(user, "is_superuser", False):
+        return [True] * len(scopes)
+    if not scopes:
+        return []
+    visible = set(visible_agencies(user, VIEW_NONPUBLIC).values_list("id", flat=True))
+    everything: bool | None = None
+    out = []
+    for scope in scopes:
+        if scope.agency_codes is None:
+            if everything is None:
+                from thuocdo.units.models import Agency
+
+                everything = bool(visible) and len(visible) >= Agency.objects.count()
+            out.append(everything)
+        else:
+            out.append(bool(scope.agency_ids) and set(scope.agency_ids) <= visible)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # Scopes: which agency codes a unit, level or block covers
 
@@ -261,30 +285,80 @@ def _child_scopes(scope: Scope) -> list[Scope]:
     kind, _sep, code = scope.key.partition(":")
     if kind == "national":
         units = AdminUnit.objects.filter(structure="2025", level="province").order_by("code")
-        return [resolve_scope(f"province:{u.code}") for u in units]
+        return _unit_scopes("province", list(units))
     if kind in ("province", "commune"):
         unit = AdminUnit.objects.get(structure="2025", level=kind, code=code)
-        out = [
-            resolve_scope(f"agency:{a.code}")
-            # Departments and other leaf agencies of the unit; a committee's subtree would repeat the communes.
-            for a in Agency.objects.filter(
-                admin_unit=unit, valid_to__isnull=True, children__isnull=True
-            ).order_by("path")
-        ]
-        out += [
-            resolve_scope(f"commune:{u.code}")
-            for u in AdminUnit.objects.filter(parent=unit, structure="2025").order_by("code")
-        ]
-        return out
+        # Departments and other leaf agencies of the unit; a committee's subtree would repeat the communes.
+        leaves = Agency.objects.filter(admin_unit=unit, valid_to__isnull=True, children__isnull=True)
+        out = _agency_scopes(list(leaves.order_by("path")))
+        return out + _unit_scopes(
+            "commune", list(AdminUnit.objects.filter(parent=unit, structure="2025").order_by("code"))
+        )
     if kind in ("agency", "ministry"):
         agency = Agency.objects.get(code=code)
-        return [resolve_scope(f"agency:{a.code}") for a in agency.children.filter(valid_to__isnull=True)]
+        return _agency_scopes(list(agency.children.filter(valid_to__isnull=True)))
     if kind == "block":
-        return [
-            resolve_scope(f"agency:{a.code}")
-            for a in Agency.objects.filter(pk__in=scope.agency_ids).order_by("path")
-        ]
+        return _agency_scopes(list(Agency.objects.filter(pk__in=scope.agency_ids).order_by("path")))
     return []
+
+
+def _codes_by_target() -> dict[int, list[str]]:
+    by_target: dict[int, list[str]] = defaultdict(list)
+    for code, target in agency_code_map().items():
+        by_target[target].append(code)
+    return by_target
+
+
+def _scopes_by_prefix(
+    heads: list[tuple[str, str, str]], rows: Iterable[tuple[int, str]], by_target: dict[int, list[str]]
+) -> list[Scope]:
+    """Scopes (key, label, path) from (agency id, path) rows in the database's order: an agency
+    belongs to every head whose path starts its own, as `path__startswith` decides in `resolve_scope`."""
+    ids: dict[str, list[int]] = {path: [] for _k, _l, path in heads}
+    for agency_id, path in rows:
+        # Paths are "/1/10/26/": the prefixes ending in "/" are the ancestors, the path itself included.
+        for cut in range(1, len(path) + 1):
+            if path[cut - 1] == "/" and path[:cut] in ids:
+                ids[path[:cut]].append(agency_id)
+    out = []
+    for key, label, path in heads:
+        mine = tuple(ids[path])
+        codes = tuple(sorted(c for i in set(mine) for c in by_target.get(i, ())))
+        out.append(Scope(key, label, codes, agency_ids=mine))
+    return out
+
+
+def _agency_scopes(agencies: list[Any]) -> list[Scope]:
+    """`resolve_scope(f"agency:{code}")` of each agency, from one read of their subtrees."""
+    from thuocdo.units.models import Agency
+
+    if not agencies:
+        return []
+    if any(not a.path.endswith("/") for a in agencies):
+        return [resolve_scope(f"agency:{a.code}") for a in agencies]
+    within = Q()
+    for a in agencies:
+        within |= Q(path__startswith=a.path)
+    rows = Agency.objects.filter(within).values_list("id", "path")
+    heads = [(f"agency:{a.code}", a.name, a.path) for a in agencies]
+    return _scopes_by_prefix(heads, rows, _codes_by_target())
+
+
+def _unit_scopes(kind: str, units: list[Any]) -> list[Scope]:
+    """`resolve_scope(f"{kind}:{code}")` of each unit, from one read of their agencies."""
+    from thuocdo.units.models import Agency
+
+    if not units:
+        return []
+    # A unit of another level would not be the one the key names: `resolve_scope` decides those.
+    if any(u.level != kind or u.structure != "2025" or not u.path.endswith("/") for u in units):
+        return [resolve_scope(f"{kind}:{u.code}") for u in units]
+    within = Q()
+    for u in units:
+        within |= Q(admin_unit__path__startswith=u.path)
+    rows = Agency.objects.filter(within).values_list("id", "admin_unit__path")
+    heads = [(f"{kind}:{u.code}", u.name, u.path) for u in units]
+    return _scopes_by_prefix(heads, rows, _codes_by_target())
 
 
 def _filter(qs: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
@@ -961,6 +1035,8 @@ def index_for_many(
                 if national_entered is None:
                     national_entered = entered_tallies(s, period)
                 entered[s] = national_entered
+        if with_feedback:
+            feedback = _feedback_of_sets(batched, period, judge)
         for s in scopes:
             if s in out:
                 continue
@@ -983,6 +1059,21 @@ def index_for_many(
                     _("Chưa nhập số hồ sơ báo cáo (1.4): chỉ số được loại khỏi nhóm theo bộ quy tắc.")
                 )
             out[s] = IndexView(s, period, judge, compute(t, ruleset), t, ruleset.name, notes)
+    return out
+
+
+def _feedback_of_sets(
+    scopes: Sequence[Scope], period: Period, judge: datetime
+) -> dict[tuple[tuple[int, ...], bool], dict[str, Tally]]:
+    """`feedback_tallies` of each distinct agency set among the scopes, the sets read in one grouped pass."""
+    from thuocdo.feedback.selectors import indicator_tallies_many
+
+    sets = {(s.agency_ids, False): s.agency_ids for s in scopes if s.agency_codes is not None}
+    got = indicator_tallies_many(sets, start=period.start_at, end=period.end_at, as_of=judge)
+    out = {key: {k: Tally(n, d) for k, (n, d) in tallies.items() if d} for key, tallies in got.items()}
+    for s in scopes:
+        if s.agency_codes is None and (s.agency_ids, True) not in out:
+            out[(s.agency_ids, True)] = feedback_tallies(s, period, judge)
     return out
 
 

@@ -107,10 +107,19 @@ def _procedure_tail(scope: Scope, period: Period) -> list[tuple[str, str]]:
 @require_GET
 def index_page(request: HttpRequest) -> HttpResponse:
     """The index of a unit for a period: groups, indicators with numerators and points, band, children."""
+    # The scope, its children and every index read the agency code map and the rule sets once.
+    with selectors.reading_once():
+        return _index_page(request)
+
+
+def _index_page(request: HttpRequest) -> HttpResponse:
     scope, period, as_of = _inputs(request)
     view = selectors.index_for(scope, period, as_of)
     children = []
-    visible = [child for child in selectors.child_scopes(scope)[:300] if allowed(request.user, child)]
+    candidates = selectors.child_scopes(scope)[:300]
+    visible = [
+        c for c, ok in zip(candidates, selectors.allowed_many(request.user, candidates), strict=True) if ok
+    ]
     child_views = selectors.index_for_many(visible, period, as_of)
     for child in visible:
         cv = child_views[child]

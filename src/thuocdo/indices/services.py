@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -159,103 +160,144 @@ def fact_from_row(row: Sequence[Any]) -> Facts:
 
 def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
     """Replace the facts of some dossiers and move the cells by the difference."""
-    width = len(CELL_METRICS)
-    day: dict[tuple[str, str, str, date], list[int]] = defaultdict(lambda: [0] * width)
-    base = len(METRICS)
-    for sign, facts in ((-1, old), (1, new)):
+    # Every delta of the batch is summed per cell key in Python first, so each table gets one
+    # statement per chunk, whatever the number of dossiers that touch a cell.
+    pad = (0,) * len(METRICS)  # before the open-state counters of an event
+    tail = (0,) * (len(CELL_METRICS) - len(METRICS))  # after the counts of a contribution
+    parts: dict[tuple[Any, ...], list[tuple[int, ...]]] = defaultdict(list)
+    for negate, facts in ((True, old), (False, new)):
         for f in facts:
-            for key, values in f.contributions():
-                bucket = day[key]
-                for i, v in enumerate(values):
-                    bucket[i] += sign * v
-            if f.excluded:
+            if f.excluded:  # counts for nothing (contributions and events are empty)
                 continue
+            for key, values in f.contributions():
+                parts[key].append((tuple(-v for v in values) if negate else values) + tail)
             cell = (f.agency_code, f.procedure_code, f.field_code)
             for d, values in openstate.events(f):
-                bucket = day[(*cell, d)]
-                for i, v in enumerate(values, base):
-                    bucket[i] += sign * v
-    codes = [f.code for f in old] + [f.code for f in new]
-    for chunk in _chunks(sorted(set(codes))):
-        DossierFact.objects.filter(code__in=chunk).delete()
-    _insert_facts(new, sources)
-    month: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
-    by_agency_day: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
-    by_agency: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
-    by_procedure: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * width)
-    for (a, p, fc, d), counts in day.items():
-        if not any(counts):
-            continue
+                parts[(*cell, d)].append(pad + (tuple(-v for v in values) if negate else values))
+    day = _fold(parts)
+    rollups: tuple[dict[tuple[Any, ...], list[tuple[int, ...]]], ...] = tuple(
+        defaultdict(list) for _ in range(4)
+    )
+    month, by_agency_day, by_agency, by_procedure = rollups
+    for key, counts in day.items():
+        a, p, fc, d = key
         m = d.replace(day=1)
-        for rollup, key in (
-            (month, (a, p, fc, m)),
-            (by_agency_day, (a, d)),
-            (by_agency, (a, m)),
-            (by_procedure, (p, fc, m)),
-        ):
-            total = rollup[key]
-            for i, v in enumerate(counts):
-                total[i] += v
+        month[(a, p, fc, m)].append(counts)
+        by_agency_day[(a, d)].append(counts)
+        by_agency[(a, m)].append(counts)
+        by_procedure[(p, fc, m)].append(counts)
+    _replace_facts(old, new, sources)
     _add_cells(CellDay, ("agency_code", "procedure_code", "field_code", "day"), day)
-    _add_cells(CellMonth, ("agency_code", "procedure_code", "field_code", "month"), month)
-    _add_cells(CellAgencyDay, ("agency_code", "day"), by_agency_day)
-    _add_cells(CellAgencyMonth, ("agency_code", "month"), by_agency)
-    _add_cells(CellProcedureMonth, ("procedure_code", "field_code", "month"), by_procedure)
+    _add_cells(CellMonth, ("agency_code", "procedure_code", "field_code", "month"), _fold(month))
+    _add_cells(CellAgencyDay, ("agency_code", "day"), _fold(by_agency_day))
+    _add_cells(CellAgencyMonth, ("agency_code", "month"), _fold(by_agency))
+    _add_cells(CellProcedureMonth, ("procedure_code", "field_code", "month"), _fold(by_procedure))
 
 
-def _insert_facts(new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
-    # Plain executemany on the driver's cursor: the ORM's per-value preparation was most of the cost.
+def _fold(parts: Mapping[tuple[Any, ...], list[tuple[int, ...]]]) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    # Column sums per key; keys whose deltas cancel out are dropped (nothing to write).
+    out: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    for key, values in parts.items():
+        counts = values[0] if len(values) == 1 else tuple(map(sum, zip(*values, strict=True)))
+        if any(counts):
+            out[key] = counts
+    return out
+
+
+_FACT_NAMES = (*FACT_COLUMNS, *SOURCE_COLUMNS, "span_bucket")
+_FACT_TIMES = frozenset(
+    i
+    for i, name in enumerate(_FACT_NAMES)
+    if name in ("received_at", "open_until", "late_at", "src_status_at")
+)
+_fact_values = attrgetter(*FACT_COLUMNS)
+# Below this many rows a staging table costs more round trips than it saves (single events, small batches).
+STAGE_MIN_ROWS = 200
+
+
+def _replace_facts(old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
+    # New facts are upserted, so only dossiers that lose their facts altogether need a DELETE;
+    # codes without a fact before (a fresh ingest) cost no DELETE at all.
+    renewed = {f.code for f in new}
+    gone = sorted({f.code for f in old} - renewed)
+    for chunk in _chunks(gone):
+        DossierFact.objects.filter(code__in=chunk).delete()
     if not new:
         return
-    sqlite = connection.vendor == "sqlite"
-
-    def value(v: Any) -> Any:
-        if sqlite and isinstance(v, datetime):
-            return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-        return v
-
-    names = (*FACT_COLUMNS, *SOURCE_COLUMNS, "span_bucket")
     blank: Source = (0, "", 0, None)
-    rows = [
-        (
-            *(value(getattr(f, c)) for c in FACT_COLUMNS),
-            *(value(v) for v in sources.get(f.code, blank)),
-            openstate.span_bucket(f),
-        )
-        for f in new
-    ]
+    rows = [(*_fact_values(f), *sources.get(f.code, blank), openstate.span_bucket(f)) for f in new]
+    if connection.vendor == "sqlite":
+        # Django stores SQLite datetimes as naive UTC text; the raw driver cursor does not convert.
+        times = sorted(_FACT_TIMES)
+        fixed = []
+        for row in rows:
+            values = list(row)
+            for i in times:
+                v = values[i]
+                if isinstance(v, datetime):  # sources may already hold SQLite text
+                    values[i] = v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+            fixed.append(tuple(values))
+        rows = fixed
+    sets = ", ".join(f"{n} = excluded.{n}" for n in _FACT_NAMES if n != "code")
+    _upsert(DossierFact._meta.db_table, ("code",), _FACT_NAMES, rows, sets)
+
+
+def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...], tuple[int, ...]]) -> None:
+    if not deltas:
+        return
+    rows: list[tuple[Any, ...]]
+    if connection.vendor == "sqlite":
+        # Every key ends with its day or month, stored as ISO text; one conversion per distinct date.
+        text: dict[date, str] = {}
+        rows = []
+        for key, v in deltas.items():
+            d = key[-1]
+            iso = text.get(d)
+            if iso is None:
+                iso = text[d] = d.isoformat()
+            rows.append((*key[:-1], iso, *v))
+    else:
+        rows = [(*key, *v) for key, v in deltas.items()]
+    table = model._meta.db_table
+    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in CELL_METRICS)
+    _upsert(table, keys, (*keys, *CELL_METRICS), rows, sets)
+
+
+def _upsert(
+    table: str, keys: Sequence[str], names: Sequence[str], rows: Sequence[tuple[Any, ...]], sets: str
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET sets: executemany, or on PostgreSQL COPY through a staging table."""
+    if not rows:
+        return
+    columns = ", ".join(names)
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     connection.ensure_connection()
     cursor = connection.connection.cursor()
-    mark = "?" if sqlite else "%s"
     try:
-        for chunk in _chunks(rows):
-            cursor.executemany(
-                f"INSERT INTO {DossierFact._meta.db_table} ({', '.join(names)}) "  # noqa: S608
-                f"VALUES ({', '.join([mark] * len(names))})",
-                chunk,
+        if connection.vendor == "sqlite":
+            marks = ", ".join("?" * len(names))
+            for chunk in _chunks(rows, 5000):
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}", chunk)  # noqa: S608
+        elif len(rows) < STAGE_MIN_ROWS:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}) {conflict}", rows)  # noqa: S608
+        else:
+            # A session temporary table, emptied before use: it outlives the caller's transaction
+            # (no ON COMMIT surprises) and a rolled-back batch leaves nothing in it that counts.
+            stage = f"stage_{table}"
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
+            )
+            cursor.execute(f"TRUNCATE {stage}")
+            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
+                f"ORDER BY {', '.join(keys)} {conflict}"
             )
     finally:
         cursor.close()
-
-
-def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...], list[int]]) -> None:
-    sqlite = connection.vendor == "sqlite"
-    rows: list[tuple[Any, ...]] = [
-        (*(k.isoformat() if sqlite and isinstance(k, date) else k for k in key), *v)
-        for key, v in deltas.items()
-        if any(v)
-    ]
-    if not rows:
-        return
-    table = model._meta.db_table
-    names = (*keys, *CELL_METRICS)
-    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in CELL_METRICS)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
-            rows,
-        )
 
 
 def rebuild_facts(*, now: datetime) -> SyncReport:

@@ -33,8 +33,10 @@ PAGES = [
     ("/don-vi-cong-khai/66/", "trang đơn vị"),
     ("/du-lieu-mo/", "danh mục dữ liệu mở"),
     ("/api/publication/figures?unit=66", "API số liệu"),
-    ("/xep-hang/", "xếp hạng 766 (tỉnh, cơ quan theo khối, xã)"),
-    ("/tre-han/", "danh sách trễ hạn tháng"),
+    ("/xep-hang/", "xếp hạng 766, tháng công bố gần nhất"),
+    ("/xep-hang/?thang=2025-12", "xếp hạng 766 (tỉnh, cơ quan theo khối, xã), tháng đầy đủ"),
+    ("/tre-han/", "danh sách trễ hạn, tháng gần nhất"),
+    ("/tre-han/?thang=2025-12", "danh sách trễ hạn (≈100 cơ quan, ≈600 cán bộ)"),
     ("/don-vi-cong-khai/24121/", "trang xã có chỉ số 766"),
     ("/don-vi-cong-khai/?q=so noi vu", "tìm cơ quan không dấu"),
     ("/api/publication/index766/rankings", "API xếp hạng 766"),
@@ -146,7 +148,7 @@ def _child(quick: bool) -> None:
             }  # -1: never analysed
         volume += (
             f"; PostgreSQL with {estimates.get(Dossier._meta.db_table, '?')} dossiers and "
-            f"{estimates.get(Response._meta.db_table, '?')} survey responses present"
+            f"{Response.objects.count():,} survey responses present"
         )
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
@@ -252,6 +254,8 @@ def _index766(ctx: object) -> None:
     figures = []
     for index in range(12):
         year, month = 2025, 12 - index
+        # The publication demo may have published this month from real dossiers; the bench's months replace it.
+        Index766Month.objects.filter(year=year, month=month).delete()
         month_row = Index766Month.objects.create(
             year=year, month=month, published_at=stamp, judged_at=stamp, ruleset="766-2022", is_demo=True
         )

@@ -77,6 +77,15 @@ pytest_plugins = ["tests.audit.fixtures"]
 
 
 @pytest.fixture(autouse=True)
+def _vietnamese_again_after_each_test():  # type: ignore[no-untyped-def]
+    """A request to /en/ leaves English active in the thread; the next test must start in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.activate("vi")
+
+
+@pytest.fixture(autouse=True)
 def _audit_log_is_emptied_after_transactional_tests(request):  # type: ignore[no-untyped-def]
     """Transactional tests (live_server, transaction=True) may write audit entries; see tests/audit/fixtures.py."""
     if {"transactional_db", "live_server"} & set(request.fixturenames):

@@ -312,7 +312,8 @@ def _index766_section(found: index766.SubjectIndex | None) -> dict[str, Any] | N
         "name": row.name,
         "month": index766.month_label(found.month.year, found.month.month),
         "total": reports.vn(row.total, 2),
-        "band": row.band,
+        # Band names are rule-set data in Vietnamese; the standard five are also catalogue msgids.
+        "band": _(row.band) if row.band else "—",
         "rank": row.rank or "—",
         "peers": found.peers,
     }

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from thuocdo.core.dossier import VN_TZ, format_timestamp
 from thuocdo.dossiers.services import ingest_documents
@@ -76,8 +77,10 @@ def documents(n: int, *, seed: int = 7, agencies=("H66.01", "H66.101", "H66.900"
 
 
 def load(docs, *, now=NOW) -> None:  # type: ignore[no-untyped-def]
-    ingest_documents(records=[(f"r{i}", d) for i, d in enumerate(docs)], source=None, batch="t", now=now)
-    services.sync_facts(now=now)
+    # The caller commits (live_server tests run in autocommit), as a request or command would.
+    with transaction.atomic():
+        ingest_documents(records=[(f"r{i}", d) for i, d in enumerate(docs)], source=None, batch="t", now=now)
+        services.sync_facts(now=now)
 
 
 @pytest.fixture

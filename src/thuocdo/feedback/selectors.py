@@ -201,6 +201,12 @@ def whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime] | 
 
 def _tally_rows(*, agencies: Any, periods: list[tuple[datetime, datetime]], as_of: datetime) -> _Tally:
     """One aggregate query over the counted submissions received in the periods and their late spans."""
+    got = _counted_with_late_span(agencies, periods, as_of).aggregate(**_tally_counts())
+    return _Tally(got["total"], got["classified"], got["late"], got["unsatisfied"])
+
+
+def _counted_with_late_span(agencies: Any, periods: list[tuple[datetime, datetime]], as_of: datetime) -> Any:
+    """Counted submissions received in the periods, each joined to its late span at `as_of` if any."""
     late_then = FilteredRelation(
         "late_spans",
         condition=Q(late_spans__starts_at__lte=as_of)
@@ -210,20 +216,21 @@ def _tally_rows(*, agencies: Any, periods: list[tuple[datetime, datetime]], as_o
     for a, b in periods:
         received |= Q(submitted_at__gte=a, submitted_at__lt=b)
     # Spans of one submission are disjoint, so the outer join adds at most one row per submission.
-    got = (
-        Submission.objects.filter(received, agency__in=agencies, duplicate_of__isnull=True, is_spam=False)
-        .annotate(late_then=late_then)
-        .aggregate(
-            total=Count("id"),
-            classified=Count("id", filter=Q(category__classification__in=CLASSIFIED)),
-            late=Count("late_then__id"),
-            unsatisfied=Count(
-                "id",
-                filter=Q(dislikes__gt=F("likes")) | Q(reraised=True) | Q(late_then__id__isnull=False),
-            ),
-        )
-    )
-    return _Tally(got["total"], got["classified"], got["late"], got["unsatisfied"])
+    return Submission.objects.filter(
+        received, agency__in=agencies, duplicate_of__isnull=True, is_spam=False
+    ).annotate(late_then=late_then)
+
+
+def _tally_counts() -> dict[str, Any]:
+    """The four counts of 5.1–5.3 over `_counted_with_late_span` rows."""
+    return {
+        "total": Count("id"),
+        "classified": Count("id", filter=Q(category__classification__in=CLASSIFIED)),
+        "late": Count("late_then__id"),
+        "unsatisfied": Count(
+            "id", filter=Q(dislikes__gt=F("likes")) | Q(reraised=True) | Q(late_then__id__isnull=False)
+        ),
+    }
 
 
 def _tally_cells(*, agencies: Any, start: datetime, end: datetime, as_of: datetime) -> _Tally:
@@ -344,27 +351,10 @@ def _tally_rows_by_agency(
     agency_ids: list[int], periods: list[tuple[datetime, datetime]], as_of: datetime
 ) -> dict[int, _Tally]:
     """`_tally_rows` grouped by agency: one query."""
-    late_then = FilteredRelation(
-        "late_spans",
-        condition=Q(late_spans__starts_at__lte=as_of)
-        & (Q(late_spans__ends_at__isnull=True) | Q(late_spans__ends_at__gt=as_of)),
-    )
-    received = Q(pk__in=[])
-    for a, b in periods:
-        received |= Q(submitted_at__gte=a, submitted_at__lt=b)
     rows = (
-        Submission.objects.filter(received, agency__in=agency_ids, duplicate_of__isnull=True, is_spam=False)
-        .annotate(late_then=late_then)
+        _counted_with_late_span(agency_ids, periods, as_of)
         .values("agency_id")
-        .annotate(
-            total=Count("id"),
-            classified=Count("id", filter=Q(category__classification__in=CLASSIFIED)),
-            late=Count("late_then__id"),
-            unsatisfied=Count(
-                "id",
-                filter=Q(dislikes__gt=F("likes")) | Q(reraised=True) | Q(late_then__id__isnull=False),
-            ),
-        )
+        .annotate(**_tally_counts())
         .values_list("agency_id", "total", "classified", "late", "unsatisfied")
         .order_by()
     )

@@ -608,6 +608,24 @@ class IndexView:
     notes: list[str] = field(default_factory=list)
 
 
+def _core_procedure(p: Any) -> Procedure:
+    """The catalogue row as the pure index code sees a procedure."""
+    return Procedure(
+        code=p.code,
+        online_level=p.online_level,  # type: ignore[arg-type]
+        fee_bearing=p.fee_bearing,
+        issues_paper_result=p.issues_paper_result,
+        full_online_eligible=p.full_online_eligible,
+        citizen_subject=p.citizen_subject,
+        time_limit=p.time_limit,
+        time_limit_unit=p.time_limit_unit,
+        published_on=p.published_on,
+        made_public_on=p.made_public_on,
+        legal_effective_on=p.legal_effective_on,
+        components_complete=p.components_complete,
+    )
+
+
 def catalogue_for(scope: Scope, dossier_procedures: Iterable[str] = ()) -> list[Procedure]:
     """Catalogue procedures a scope answers for: those assigned to its agencies, plus any it received dossiers for."""
     from thuocdo.catalog.models import Procedure as CatalogProcedure
@@ -619,23 +637,7 @@ def catalogue_for(scope: Scope, dossier_procedures: Iterable[str] = ()) -> list[
         qs = qs.filter(code=scope.procedure_code)
     if scope.field_code:
         qs = qs.filter(field__code=scope.field_code)
-    return [
-        Procedure(
-            code=p.code,
-            online_level=p.online_level,  # type: ignore[arg-type]
-            fee_bearing=p.fee_bearing,
-            issues_paper_result=p.issues_paper_result,
-            full_online_eligible=p.full_online_eligible,
-            citizen_subject=p.citizen_subject,
-            time_limit=p.time_limit,
-            time_limit_unit=p.time_limit_unit,
-            published_on=p.published_on,
-            made_public_on=p.made_public_on,
-            legal_effective_on=p.legal_effective_on,
-            components_complete=p.components_complete,
-        )
-        for p in qs
-    ]
+    return [_core_procedure(p) for p in qs]
 
 
 @lru_cache(maxsize=1)
@@ -901,23 +903,7 @@ def _catalogue(scopes: Sequence[Scope], seen: dict[Scope, set[str]]) -> dict[Sco
     qs = CatalogProcedure.objects.all()
     if wanted and all(s.procedure_code for s in scopes):
         qs = qs.filter(code__in=wanted)
-    procs = {
-        p.code: Procedure(
-            code=p.code,
-            online_level=p.online_level,  # type: ignore[arg-type]
-            fee_bearing=p.fee_bearing,
-            issues_paper_result=p.issues_paper_result,
-            full_online_eligible=p.full_online_eligible,
-            citizen_subject=p.citizen_subject,
-            time_limit=p.time_limit,
-            time_limit_unit=p.time_limit_unit,
-            published_on=p.published_on,
-            made_public_on=p.made_public_on,
-            legal_effective_on=p.legal_effective_on,
-            components_complete=p.components_complete,
-        )
-        for p in qs
-    }
+    procs = {p.code: _core_procedure(p) for p in qs}
     ids = {i for s in scopes for i in s.agency_ids}
     assigned: dict[int, set[str]] = defaultdict(set)
     link = CatalogProcedure.agencies.through.objects.filter(agency_id__in=ids)

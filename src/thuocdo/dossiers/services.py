@@ -273,6 +273,20 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _supersedes(held: Candidate | None, key: tuple[int, str], report: IngestReport) -> bool:
+    """Whether a document with `key` replaces the one kept so far for its code in this batch; counts the loser."""
+    if held is None:
+        return True
+    if key <= held.key:
+        if key == held.key:
+            report.duplicates += 1
+        else:
+            report.stale += 1
+        return False
+    report.stale += 1
+    return True
+
+
 def prepare_documents(
     records: Sequence[tuple[str, Any]] | LineBlock,
     *,
@@ -309,15 +323,8 @@ def prepare_documents(
                 # The fast path: a plainly valid document, its columns derived from the text of its stamps.
                 raw = _ENCODE(obj)
                 key = (int(scan.version_at), _blake2b(raw, digest_size=16).hexdigest())
-                held = best.get(scan.code)
-                if held is not None and key <= held.key:
-                    if key == held.key:
-                        report.duplicates += 1
-                    else:
-                        report.stale += 1
+                if not _supersedes(best.get(scan.code), key, report):
                     continue
-                if held is not None:
-                    report.stale += 1
                 # SQLite takes the UTF-8 bytes as they are (CAST … AS TEXT); PostgreSQL's COPY wants text.
                 best[scan.code] = _scan_candidate(
                     scan, raw if sqlite else raw.decode(), key, source_id, stamp, lookups, st
@@ -335,15 +342,8 @@ def prepare_documents(
             raw = _ENCODE(obj)
             at = parsed.version_at
             key = (_version_number(at), _blake2b(raw, digest_size=16).hexdigest())
-            held = best.get(parsed.code)
-            if held is not None and key <= held.key:
-                if key == held.key:
-                    report.duplicates += 1
-                else:
-                    report.stale += 1
+            if not _supersedes(best.get(parsed.code), key, report):
                 continue
-            if held is not None:
-                report.stale += 1
             best[parsed.code] = _candidate(
                 parsed,
                 raw if sqlite else raw.decode(),

@@ -74,14 +74,7 @@ class StepRow:
 def _dossiers(scope: Scope) -> QuerySet[Any]:
     from thuocdo.dossiers.models import Dossier
 
-    qs = Dossier.objects.all()
-    if scope.agency_codes is not None:
-        qs = qs.filter(agency_code__in=scope.agency_codes)
-    if scope.procedure_code:
-        qs = qs.filter(procedure_code=scope.procedure_code)
-    if scope.field_code:
-        qs = qs.filter(field_code=scope.field_code)
-    return qs
+    return selectors.within_scope(Dossier.objects.all(), scope)
 
 
 def procedure_rows(

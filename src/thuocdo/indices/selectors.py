@@ -361,7 +361,8 @@ def _unit_scopes(kind: str, units: list[Any]) -> list[Scope]:
     return _scopes_by_prefix(heads, rows, _codes_by_target())
 
 
-def _filter(qs: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+def within_scope(qs: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+    """Rows keyed by agency, procedure and field codes (dossiers, facts, cells) that lie inside the scope."""
     if scope.agency_codes is not None:
         qs = qs.filter(agency_code__in=scope.agency_codes)
     if scope.procedure_code:
@@ -467,12 +468,12 @@ def _cell_sums(scope: Scope, first: date, last: date) -> tuple[dict[str, int], P
                 per_proc.append((code, o, f, pd, pp))
     else:
         base = CellMonth.objects.all() if filtered else CellAgencyMonth.objects.all()
-        totals = _filter(base, scope) if filtered else base.filter(agency_code__in=scope.agency_codes)
+        totals = within_scope(base, scope) if filtered else base.filter(agency_code__in=scope.agency_codes)
         got = totals.filter(month__lt=mp).aggregate(**_sums_with(in_period, Q()))
         _add(sums, got)
         _add(opened, got)
         if months:
-            per_proc += _flags(_filter(CellMonth.objects.filter(month__in=months), scope))
+            per_proc += _flags(within_scope(CellMonth.objects.filter(month__in=months), scope))
 
     # Days: the period's partial months, and the days of J's month before J's day for the prefix.
     prefix_days = Q(day__gte=mp, day__lt=last) if mp < last else None
@@ -480,7 +481,7 @@ def _cell_sums(scope: Scope, first: date, last: date) -> tuple[dict[str, int], P
     if prefix_days is not None or period_days is not None:
         where = (period_days or Q()) | (prefix_days or Q())
         if filtered:
-            days = _filter(CellDay.objects.filter(where), scope)
+            days = within_scope(CellDay.objects.filter(where), scope)
         else:
             days = CellAgencyDay.objects.filter(where)
             if not national:
@@ -489,7 +490,7 @@ def _cell_sums(scope: Scope, first: date, last: date) -> tuple[dict[str, int], P
         _add(sums, got)
         _add(opened, got)
         if period_days is not None:
-            per_proc += _flags(_filter(CellDay.objects.filter(period_days), scope))
+            per_proc += _flags(within_scope(CellDay.objects.filter(period_days), scope))
     return sums, per_proc, opened
 
 
@@ -499,7 +500,7 @@ def _tail_facts(scope: Scope, midnight: datetime, judge: datetime) -> list[Facts
     if judge > midnight:
         touched |= Q(received_at__gte=midnight, received_at__lt=judge)
         touched |= Q(late_at__gt=midnight, late_at__lte=judge, received_at__lt=judge, open_until__gt=midnight)
-    qs = _filter(DossierFact.objects.filter(touched, excluded=False), scope)
+    qs = within_scope(DossierFact.objects.filter(touched, excluded=False), scope)
     return [Facts(*row) for row in qs.values_list(*FACT_COLUMNS)]
 
 
@@ -517,7 +518,7 @@ def _spanning(scope: Scope, start: datetime, judge: datetime) -> dict[str, int]:
     q = Q(span_bucket__gte=max(low, _WIDEST), received_at__lt=start)
     for b in range(low, _WIDEST):
         q |= Q(span_bucket=b, received_at__gt=judge - timedelta(seconds=2**b), received_at__lt=start)
-    facts = _filter(DossierFact.objects.filter(q, open_until__gt=judge), scope)
+    facts = within_scope(DossierFact.objects.filter(q, open_until__gt=judge), scope)
     got = facts.aggregate(
         k33=Count("received_at", filter=Q(online=True, e_result=False)),
         k41=Count("received_at"),
@@ -1097,7 +1098,7 @@ class Explanation:
 def _scoped_codes(scope: Scope, start: datetime, judge: datetime, *, received_only: bool) -> QuerySet[Any]:
     facts = DossierFact.objects.filter(excluded=False, received_at__lt=judge)
     facts = facts.filter(received_at__gte=start) if received_only else facts.filter(open_until__gte=start)
-    return _filter(facts, scope).order_by("code").values_list("code", "agency_code")
+    return within_scope(facts, scope).order_by("code").values_list("code", "agency_code")
 
 
 def explain(
@@ -1292,7 +1293,9 @@ def overdue_dossiers(
     scope: Scope, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500
 ) -> QuerySet[Any]:
     """Open dossiers already late at `now` (horizon 0) or turning late within `horizon` (at risk)."""
-    qs = _filter(DossierFact.objects.filter(excluded=False, open_until__gt=now, received_at__lte=now), scope)
+    qs = within_scope(
+        DossierFact.objects.filter(excluded=False, open_until__gt=now, received_at__lte=now), scope
+    )
     qs = qs.filter(late_at__gt=now, late_at__lte=now + horizon) if horizon else qs.filter(late_at__lte=now)
     return qs.order_by("late_at")[:limit]
 
@@ -1321,7 +1324,7 @@ def late_units(scope: Scope, period: Period | str, as_of: datetime | None = None
     if isinstance(period, str):
         period = parse_period(period)
     judge = min(period.end_at, as_of or datetime.now(UTC))
-    base = _filter(
+    base = within_scope(
         DossierFact.objects.filter(excluded=False, received_at__lt=judge, open_until__gte=period.start_at),
         scope,
     )

@@ -70,6 +70,8 @@ PACKAGES = (
         },
     ),
     Package("@fontsource/noto-sans", "5.3.0", "noto-sans", _font_files()),
+    # QR decoding for the counter kiosk's camera where the browser has no BarcodeDetector (Apache-2.0).
+    Package("jsqr", "1.4.0", "jsqr", {"dist/jsQR.js": "jsQR.js"}),
 )
 
 

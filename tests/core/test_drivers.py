@@ -54,9 +54,9 @@ def test_priority_matrix_puts_important_low_scoring_criteria_first():
     predictors, y = synthetic()
     result = key_drivers(predictors, y, indices={"X1": 95.0, "X2": 70.0, "X3": 60.0}, target=90)
     by_code = {d.code: d for d in result.drivers}
-    assert by_code["X2"].quadrant == "Ưu tiên cải thiện"
-    assert by_code["X1"].quadrant == "Thứ yếu"
-    assert by_code["X3"].quadrant == "Cải thiện khi có nguồn lực"
+    assert by_code["X2"].quadrant == "improve_first"
+    assert by_code["X1"].quadrant == "secondary"
+    assert by_code["X3"].quadrant == "improve_later"
     assert by_code["X2"].priority == pytest.approx(by_code["X2"].importance * 30)
     assert max(result.drivers, key=lambda d: d.priority).code == "X2"
 

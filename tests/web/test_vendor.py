@@ -29,6 +29,7 @@ def test_pinned_major_versions_and_licences():
         "axe-core": "4",
         "bootstrap": "5",
         "@fontsource/noto-sans": "5",
+        "jsqr": "1",
     }
     assert packages["bootstrap"]["version"].startswith("5.3.")
     for entry in packages.values():

@@ -20,11 +20,13 @@ from typing import Any
 
 from thuocdo.core.instruments import Instrument
 
+# Priority-matrix quadrants by (importance at or above the mean share, index below the target). Codes only:
+# pages and commands name them in the reader's language (thuocdo.surveys.labels).
 QUADRANTS = {
-    (True, True): "Ưu tiên cải thiện",
-    (True, False): "Duy trì thế mạnh",
-    (False, True): "Cải thiện khi có nguồn lực",
-    (False, False): "Thứ yếu",
+    (True, True): "improve_first",  # Ưu tiên cải thiện
+    (True, False): "keep_strength",  # Duy trì thế mạnh
+    (False, True): "improve_later",  # Cải thiện khi có nguồn lực
+    (False, False): "secondary",  # Thứ yếu
 }
 
 
@@ -40,7 +42,7 @@ class Driver:
     beta: float  # standardised regression coefficient
     index: float | None  # criterion index (percent) if given
     priority: float | None  # importance × (100 − index)
-    quadrant: str | None  # priority-matrix quadrant against the target
+    quadrant: str | None  # code of the priority-matrix quadrant against the target (QUADRANTS)
 
 
 @dataclass(frozen=True)

@@ -50,17 +50,6 @@ class Category(StrEnum):
     OTHER = "other"
 
 
-STATE_LABELS_VI: dict[State, str] = {
-    State.RECEIVED: "Mới tiếp nhận",
-    State.AWAITING_INFO: "Chờ bổ sung thông tin",
-    State.IN_PROGRESS: "Đang xử lý",
-    State.AWAITING_PUBLICATION: "Chờ công khai",
-    State.PUBLISHED: "Đã công khai",
-    State.REFUSED: "Từ chối tiếp nhận",
-    State.REOPENED: "Phản ánh lại",
-    State.CLOSED: "Đã đóng",
-}
-
 # (from, event) -> to. Anything not listed is refused with an error naming both.
 TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.RECEIVED, Event.ACCEPT): State.IN_PROGRESS,

@@ -10,12 +10,40 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from thuocdo.core.feedback import STATE_LABELS_VI, Event, State, TransitionError, allowed_events
+from thuocdo.core.feedback import Event, State, TransitionError, allowed_events
 from thuocdo.feedback import selectors, services
-from thuocdo.feedback.forms import HandleForm, ReraiseForm, StaffIntakeForm, SubmissionForm, TrackForm
+from thuocdo.feedback.forms import (
+    EVENT_LABELS,
+    HandleForm,
+    ReraiseForm,
+    StaffIntakeForm,
+    SubmissionForm,
+    TrackForm,
+)
+
+# core.feedback knows states by code only; they are named here, where the language is known. The context keeps
+# a state apart from the same words used as an action ("Từ chối tiếp nhận" is also the refuse button).
+STATE_LABELS = {
+    State.RECEIVED: pgettext_lazy("feedback state", "Mới tiếp nhận"),
+    State.AWAITING_INFO: pgettext_lazy("feedback state", "Chờ bổ sung thông tin"),
+    State.IN_PROGRESS: pgettext_lazy("feedback state", "Đang xử lý"),
+    State.AWAITING_PUBLICATION: pgettext_lazy("feedback state", "Chờ công khai"),
+    State.PUBLISHED: pgettext_lazy("feedback state", "Đã công khai"),
+    State.REFUSED: pgettext_lazy("feedback state", "Từ chối tiếp nhận"),
+    State.REOPENED: pgettext_lazy("feedback state", "Phản ánh lại"),
+    State.CLOSED: pgettext_lazy("feedback state", "Đã đóng"),
+}
+
+
+def state_label(state: str) -> str:
+    """The name of a feedback state in the active language (the code itself if unknown)."""
+    try:
+        return str(STATE_LABELS[State(state)])
+    except (KeyError, ValueError):
+        return state
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -116,16 +144,13 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     submission = selectors.submission_by_code(code)
     if submission is None or submission.is_spam:
         raise Http404
-    events = [
-        {"at": e.at, "label": STATE_LABELS_VI.get(State(e.to_state), e.to_state)}
-        for e in submission.events.all()
-    ]
+    events = [{"at": e.at, "label": state_label(e.to_state)} for e in submission.events.all()]
     return render(
         request,
         "feedback/status.html",
         {
             "s": submission,
-            "state_label": STATE_LABELS_VI.get(State(submission.state), submission.state),
+            "state_label": state_label(submission.state),
             "events": events,
             "published": submission.state in (State.PUBLISHED, State.CLOSED),
             "reraise_form": ReraiseForm(),
@@ -196,7 +221,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "s": s,
-            "label": STATE_LABELS_VI.get(State(s.state), s.state),
+            "label": state_label(s.state),
             "overdue": s.handle_by < now and s.state in selectors.OPEN_STATES,
         }
         for s in page
@@ -204,7 +229,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "feedback/work_list.html",
-        {"page": page, "rows": rows, "state": state, "at_risk": at_risk, "states": STATE_LABELS_VI},
+        {"page": page, "rows": rows, "state": state, "at_risk": at_risk, "states": STATE_LABELS},
     )
 
 
@@ -307,7 +332,10 @@ def handle(request: HttpRequest, code: str) -> HttpResponse:
         {
             "s": submission,
             "form": form,
-            "state_label": STATE_LABELS_VI.get(State(submission.state), submission.state),
-            "events": submission.events.select_related("actor", "to_agency"),
+            "state_label": state_label(submission.state),
+            "events": [
+                (e, str(EVENT_LABELS.get(e.event, e.event)), state_label(e.to_state))
+                for e in submission.events.select_related("actor", "to_agency")
+            ],
         },
     )

@@ -21,7 +21,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -641,23 +640,28 @@ def catalogue_for(scope: Scope, dossier_procedures: Iterable[str] = ()) -> list[
     return [_core_procedure(p) for p in qs]
 
 
-@lru_cache(maxsize=1)
 def _shift() -> Any:
+    """The working-day shift of the announced calendar; None (core falls back to weekdays) if it is unusable."""
+    # Not cached for the process: work_calendar() notices an edit of the holiday table (row count and
+    # latest updated_at), so a holiday added or moved moves the deadlines at once; a page or command
+    # inside reading_once() asks once.
     from thuocdo.calendars.selectors import work_calendar
 
-    return work_calendar().shift_working_days
+    def read() -> Any:
+        try:
+            return work_calendar().shift_working_days
+        except Exception:  # a calendar problem must not hide the index
+            return None
+
+    return _memoised("calendar_shift", read)
 
 
 def procedure_tallies(
     procedures: Sequence[Procedure], d: DossierTallies, period: Period, judge: datetime, ruleset: CoreRuleSet
 ) -> dict[str, Tally]:
     """1.1–1.3 and 3.1 from the catalogue (core), 3.2, 3.5, 3.5b and 4.5a from the dossier procedure sets."""
-    try:
-        shift = _shift()
-    except Exception:  # a calendar problem must not hide the index; core falls back to weekdays
-        shift = None
     base = tally_dossiers(
-        [], period.start_at, period.end_at, procedures, judge, ruleset=ruleset, shift_working_days=shift
+        [], period.start_at, period.end_at, procedures, judge, ruleset=ruleset, shift_working_days=_shift()
     ).counts
     out = {k: v for k, v in base.items() if k in ("1.1", "1.2", "1.3", "3.1")}
 
@@ -1093,6 +1097,7 @@ class Explanation:
     page: int
     pages: int
     total_rows: int
+    name_en: str = ""
 
 
 def _scoped_codes(scope: Scope, start: datetime, judge: datetime, *, received_only: bool) -> QuerySet[Any]:
@@ -1176,7 +1181,17 @@ def explain(
         ]
         total = 1
     pages = max(1, -(-total // per_page))
-    return Explanation(indicator, ind.name_vi, tally.numerator, tally.denominator, rows, page, pages, total)
+    return Explanation(
+        indicator,
+        ind.name_vi,
+        tally.numerator,
+        tally.denominator,
+        rows,
+        page,
+        pages,
+        total,
+        name_en=ind.name_en,
+    )
 
 
 def _parsed(rows: QuerySet[Any]) -> list[Any]:
@@ -1207,7 +1222,17 @@ def _procedure_reasons(
     ruleset: CoreRuleSet,
 ) -> list[ExplainRow]:
     if indicator in ("1.1", "1.2", "1.3", "3.1"):
-        got = tally_dossiers([], period.start_at, period.end_at, procs, judge, ruleset=ruleset, explain=True)
+        # The same calendar as the index, so the deadline explained is the one the score used.
+        got = tally_dossiers(
+            [],
+            period.start_at,
+            period.end_at,
+            procs,
+            judge,
+            ruleset=ruleset,
+            explain=True,
+            shift_working_days=_shift(),
+        )
         return [
             ExplainRow(c.record, c.in_numerator, c.in_denominator, c.reason_vi, c.reason_en)
             for c in got.contributions.get(indicator, [])

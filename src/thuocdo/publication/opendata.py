@@ -48,6 +48,7 @@ class Dataset:
     title_vi: str
     title_en: str
     description_vi: str
+    description_en: str
     columns: tuple[Column, ...]
     rows: Callable[[], Iterator[tuple[Any, ...]]]
 
@@ -199,6 +200,8 @@ DATASETS = (
         "Published index values",
         "Giá trị các chỉ số (SIPAS, PAR Index, chỉ số 766 và chỉ số thành phần) theo đơn vị hành chính hoặc cơ quan và năm, "
         "kể cả số liệu lịch sử và giá trị ước tính cho đơn vị sau sáp nhập.",
+        "Index values (SIPAS, PAR Index, the 766 index and their components) by administrative unit or agency "
+        "and year, including historical figures and estimates for units formed by a merger.",
         (
             _MEASURE,
             Column("measure_label", "string", "Tên chỉ số", "Measure name (Vietnamese)"),
@@ -283,6 +286,8 @@ DATASETS = (
         "Mục tiêu",
         "Targets",
         "Các mục tiêu đã ban hành (ví dụ mức độ hài lòng tối thiểu 90% vào năm 2025, 95% vào năm 2030) và thời gian hiệu lực.",
+        "Targets set by the authorities (for example satisfaction of at least 90% by 2025 and 95% by 2030) and "
+        "when they apply.",
         (
             _MEASURE,
             Column("threshold", "decimal", "Ngưỡng cần đạt", "Threshold to reach"),
@@ -301,6 +306,8 @@ DATASETS = (
         "Daily rankings",
         "Bảng xếp hạng được chụp mỗi ngày theo chỉ số và nhóm so sánh, kèm thứ hạng kỳ trước và mức thay đổi. "
         "Đơn vị có quá ít phiếu khảo sát không được xếp hạng (hạng để trống).",
+        "Rankings captured every day by measure and comparison group, with the previous rank and the change. "
+        "Units with too few survey answers are not ranked (empty rank).",
         (
             Column("taken_on", "date", "Ngày chụp", "Snapshot date"),
             _MEASURE,
@@ -342,6 +349,10 @@ DATASETS = (
         "Điểm chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766) của từng tháng đã công bố: tỉnh, cơ quan "
         "(xếp hạng trong khối) và xã, phường (xếp hạng trong tỉnh), kèm xếp loại, điểm từng nhóm và thứ hạng "
         "tháng công bố trước. Tỷ lệ từng chỉ tiêu có trong bộ «Số liệu chỉ số đã công bố» (index766_indicator:…).",
+        "Scores of the index of service to citizens and businesses (Decision 766) for every published month: the "
+        "province, agencies (ranked within their block) and communes (ranked within the province), with the band, "
+        "the points of each group and the rank of the previous published month. The rate of each indicator is in "
+        "the «Published index values» dataset (index766_indicator:…).",
         (
             Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
             Column("year", "integer", "Năm", "Year"),
@@ -376,6 +387,8 @@ DATASETS = (
         "Agencies with late dossiers",
         "Danh sách hằng tháng các cơ quan, đơn vị có hồ sơ thủ tục hành chính giải quyết quá hạn "
         "(Quyết định 766/QĐ-TTg), theo cơ quan hiện nay.",
+        "The monthly list of agencies with administrative procedure dossiers settled late (Decision 766/QĐ-TTg), "
+        "by present-day agency.",
         (
             Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
             Column("province_code", "string", "Mã tỉnh", "Province code"),
@@ -393,6 +406,8 @@ DATASETS = (
         "Officials with late processing steps",
         "Danh sách hằng tháng cán bộ, công chức, viên chức xử lý quá thời hạn của bước được giao "
         "(Quyết định 766/QĐ-TTg): họ tên, nơi công tác và số bước trễ hạn; không có hồ sơ hay thông tin người dân.",
+        "The monthly list of officials who handled a processing step after its deadline (Decision 766/QĐ-TTg): "
+        "name, workplace and number of late steps; no dossier or citizen data.",
         (
             Column("month", "string", "Tháng (YYYY-MM)", "Month (YYYY-MM)"),
             Column("province_code", "string", "Mã tỉnh", "Province code"),
@@ -416,6 +431,7 @@ def dictionary() -> list[dict[str, Any]]:
             "dataset": d.slug,
             "title": {"vi": d.title_vi, "en": d.title_en},
             "description": d.description_vi,
+            "description_en": d.description_en,
             "formats": list(FORMATS),
             "columns": [{"name": c.name, "type": c.type, "vi": c.vi, "en": c.en} for c in d.columns],
         }

@@ -22,6 +22,7 @@ from thuocdo.core.drivers import QUADRANTS, Driver
 from thuocdo.publication import index766, measures, opendata, reports, selectors, services, survey_results
 from thuocdo.publication.selectors import Point
 from thuocdo.publication.survey_results import AGENCY, BLOCK, COMMUNE_KIND, SCOPE, CampaignResults, Domain
+from thuocdo.surveys.labels import quadrant_label
 from thuocdo.surveys.models import Campaign
 from thuocdo.surveys.selectors import visible_campaigns
 from thuocdo.units.models import AdminUnit, Agency
@@ -580,6 +581,7 @@ def _matrix_chart(analysis: Any, cells: dict[str, survey_results.Cell]) -> dict[
             "x": round(100 * d.importance, 2),
             "y": round(100 - d.index, 2),
             "quadrant": d.quadrant,
+            "quadrantLabel": quadrant_label(d.quadrant),
         }
         for d in analysis.drivers
         if d.index is not None

@@ -40,3 +40,17 @@ class PaperHeaderForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: object, strata: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["stratum"].choices = [("", "—"), *strata]  # type: ignore[attr-defined]
+
+
+class MarginsForm(StyledFormMixin, forms.Form):
+    margins_text = forms.CharField(
+        label=_("Tổng thể biên (CSV: variable, category, population)"),
+        help_text=_("Mỗi dòng một nhóm, ví dụ: gender,2,51230. Để trống và ghi để bỏ hiệu chỉnh."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    margins_file = forms.FileField(
+        label=_("Hoặc tải tệp tổng thể biên (CSV hoặc XLSX)"),
+        help_text=_("Cột: variable (biến), category (nhóm), population (số người). Tệp thay cho ô nhập."),
+        required=False,
+    )

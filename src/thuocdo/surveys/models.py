@@ -159,6 +159,29 @@ class Stratum(models.Model):
         return self.name
 
 
+class PopulationMargin(models.Model):
+    """A known population count of one category of a calibration variable (raking / post-stratification)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="margins")
+    # "stratum" (the evaluated agency or block) or the code of a question with options, e.g. gender.
+    variable = models.CharField(_("biến"), max_length=60)
+    category = models.CharField(_("nhóm"), max_length=60)
+    population = models.PositiveBigIntegerField(_("số người trong tổng thể"))
+
+    class Meta:
+        verbose_name = _("tổng thể biên để hiệu chỉnh")
+        verbose_name_plural = _("tổng thể biên để hiệu chỉnh")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "variable", "category"], name="margin_unique_category"
+            )
+        ]
+        ordering = ["campaign", "variable", "category"]
+
+    def __str__(self) -> str:
+        return f"{self.variable}={self.category}: {self.population}"
+
+
 class Invitation(models.Model):
     """A one-time invitation. Only the SHA-256 of its token is stored, and nothing points to the answer."""
 

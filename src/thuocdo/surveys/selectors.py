@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from thuocdo.accounts.selectors import (
     ENTER_DATA,
@@ -35,6 +36,7 @@ from thuocdo.surveys.models import (
     Invitation,
     Kiosk,
     PaperSheet,
+    PopulationMargin,
     Response,
     SeenKey,
     Stratum,
@@ -391,15 +393,23 @@ def flag_counts(campaign: Campaign) -> dict[str, int]:
     return dict(counts)
 
 
-def estimation_rows(campaign: Campaign) -> tuple[list[dict[str, Any]], Design]:
-    """Rows for the estimator (answers + stratum + fpc) without excluded flags, and the design to use."""
+def estimation_rows(campaign: Campaign, *, demographics: bool = False) -> tuple[list[dict[str, Any]], Design]:
+    """Rows for the estimator (answers + stratum + fpc) without excluded flags, and the design to use.
+
+    With `demographics`, each row also carries the respondent's demographic answers (as text), which
+    raking needs and the plain estimates do not.
+    """
     excluded = set(campaign.excluded_flags or [])
     population = dict(campaign.strata.values_list("code", "population"))
     rows = []
-    for stratum, answers, flags in campaign.responses.values_list("stratum", "answers", "flags").iterator():
+    fields = (
+        ("stratum", "answers", "flags", "demographics") if demographics else ("stratum", "answers", "flags")
+    )
+    for stratum, answers, flags, *demo in campaign.responses.values_list(*fields).iterator():
         if excluded and excluded & set(flags or []):
             continue
-        rows.append({**answers, "stratum": stratum or "(trống)", "fpc": population.get(stratum, 0)})
+        extra = {k: str(v) for k, v in (demo[0] or {}).items()} if demo else {}
+        rows.append({**extra, **answers, "stratum": stratum or "(trống)", "fpc": population.get(stratum, 0)})
     by_stratum = Counter(r["stratum"] for r in rows)
     designed = bool(rows) and all(r["fpc"] >= by_stratum[r["stratum"]] > 1 for r in rows)
     if designed:
@@ -423,6 +433,123 @@ def campaign_results(campaign: Campaign) -> tuple[Estimation | None, str]:
         )
     except EstimationError as exc:
         return None, str(exc)
+
+
+# Calibration to population margins -----------------------------------------------------------------------
+
+STRATUM_VARIABLE = "stratum"
+
+
+@dataclass(frozen=True)
+class MarginVariable:
+    """A variable the estimates can be raked on, with the categories a respondent can fall in."""
+
+    code: str
+    label: str
+    categories: tuple[tuple[str, str], ...]  # (value as stored, label)
+
+
+def margin_variables(campaign: Campaign) -> list[MarginVariable]:
+    """The stratum and every demographic or filter question with options, in the instrument's order."""
+    out = [
+        MarginVariable(
+            STRATUM_VARIABLE, gettext("Tầng (cơ quan được đánh giá)"), tuple(campaign_strata(campaign))
+        )
+    ]
+    out.extend(
+        MarginVariable(q.code, q.text.vi, tuple((str(o.value), o.label.vi) for o in q.options))
+        for q in campaign.instrument.instrument.questions
+        if q.options and q.kind == "single" and q.role in ("demographic", "filter")
+    )
+    return out
+
+
+def campaign_margins(campaign: Campaign) -> dict[str, dict[str, float]]:
+    """The campaign's population margins as {variable: {category: count}}."""
+    out: dict[str, dict[str, float]] = {}
+    for m in PopulationMargin.objects.filter(campaign=campaign).order_by("variable", "category"):
+        out.setdefault(m.variable, {})[m.category] = float(m.population)
+    return out
+
+
+def margin_problem(
+    rows: Sequence[Mapping[str, Any]],
+    margins: Mapping[str, Mapping[str, float]],
+    variables: Sequence[MarginVariable] = (),
+) -> str:
+    """Why the rows cannot be raked to these margins (empty when they can), in words an analyst can act on.
+
+    Raking needs every respondent in a category of every variable, and respondents in every category:
+    a category with a population but no respondent cannot be given any weight.
+    """
+    labels = {v.code: dict(v.categories) for v in variables}
+    names = {v.code: v.label for v in variables}
+    for variable, controls in margins.items():
+        name = names.get(variable, variable)
+        values = [str(r.get(variable) or "").strip() for r in rows]
+        blank = sum(1 for v in values if not v)
+        if blank:
+            return gettext(
+                "Biến «%(v)s»: %(n)d phiếu không trả lời câu này; phương pháp hiệu chỉnh cần mọi phiếu "
+                "thuộc một nhóm của biến. Hãy bỏ biến này khỏi tổng thể biên."
+            ) % {"v": name, "n": blank}
+        counts = Counter(values)
+        unknown = sorted(set(counts) - set(controls))
+        if unknown:
+            return gettext(
+                "Biến «%(v)s»: nhóm «%(c)s» có %(n)d phiếu nhưng không có trong tổng thể biên; "
+                "hãy thêm số người của nhóm này."
+            ) % {
+                "v": name,
+                "c": labels.get(variable, {}).get(unknown[0], unknown[0]),
+                "n": counts[unknown[0]],
+            }
+        empty = [c for c in controls if not counts.get(c)]
+        if empty:
+            return gettext(
+                "Biến «%(v)s», nhóm «%(c)s»: không có phiếu trả lời nào nên không thể hiệu chỉnh về số "
+                "người của nhóm này. Hãy gộp nhóm này với một nhóm gần nó (cả trong tổng thể biên) hoặc "
+                "bỏ biến."
+            ) % {"v": name, "c": labels.get(variable, {}).get(empty[0], empty[0])}
+    return ""
+
+
+@dataclass(frozen=True)
+class CalibratedResults:
+    """The whole campaign estimated three ways: unweighted, design-weighted and raked to the margins."""
+
+    unweighted: Estimation | None
+    weighted: Estimation | None
+    raked: Estimation | None
+    designed: bool  # False: no usable stratum sizes, so design-weighted equals unweighted
+    problem: str  # why the unweighted/weighted estimates could not be computed
+    raking_problem: str  # why the raked ones could not (no margins, a category without respondents, …)
+
+
+def calibrated_results(campaign: Campaign) -> CalibratedResults:
+    """Estimates of the whole campaign without weights, with the design weights, and raked to the margins."""
+    rows, design = estimation_rows(campaign, demographics=True)
+    margins = campaign_margins(campaign)
+    instrument = campaign.instrument.instrument
+    k = campaign.min_cell
+    designed = design != Design()
+    if not rows:
+        return CalibratedResults(None, None, None, designed, gettext("Chưa có phiếu trả lời nào."), "")
+    try:
+        unweighted = estimate_indices(instrument, rows, min_n=k)
+        weighted = estimate_indices(instrument, rows, design=design, min_n=k) if designed else unweighted
+    except EstimationError as exc:
+        return CalibratedResults(None, None, None, designed, str(exc), "")
+    if not margins:
+        return CalibratedResults(unweighted, weighted, None, designed, "", "")
+    problem = margin_problem(rows, margins, margin_variables(campaign))
+    if problem:
+        return CalibratedResults(unweighted, weighted, None, designed, "", problem)
+    try:
+        raked = estimate_indices(instrument, rows, design=design, min_n=k, margins=margins)
+    except EstimationError as exc:
+        return CalibratedResults(unweighted, weighted, None, designed, "", str(exc))
+    return CalibratedResults(unweighted, weighted, raked, designed, "", "")
 
 
 def min_cell_default() -> int:

@@ -7,15 +7,16 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from thuocdo.audit.services import record_change
@@ -37,6 +38,7 @@ from thuocdo.surveys.models import (
     Invitation,
     Kiosk,
     PaperSheet,
+    PopulationMargin,
     Response,
     SeenKey,
     Stratum,
@@ -374,6 +376,89 @@ def set_excluded_flags(*, campaign: Campaign, flags: Sequence[str], actor: Any, 
     return campaign
 
 
+# Column names of a margins file; the Vietnamese headers are accepted too (compared without diacritics).
+MARGIN_COLUMNS = {
+    "variable": ("bien", "biến"),
+    "category": ("nhom", "nhóm", "hang muc", "hạng mục"),
+    "population": ("tong the", "tổng thể", "so nguoi", "số người", "count"),
+}
+
+
+# 12345, or with thousands grouped by dots, commas or spaces as Vietnamese and English sheets write them.
+_WHOLE_NUMBER = re.compile(r"\d+|\d{1,3}(?:([., ])\d{3})(?:\1\d{3})*")
+
+
+@dataclass(frozen=True)
+class MarginRow:
+    variable: str
+    category: str
+    population: int
+
+
+def margins_from_table(table: Any, variables: Sequence[selectors.MarginVariable]) -> list[MarginRow]:
+    """Population margins from a CSV/XLSX table (variable, category, population); every bad cell is reported."""
+    from thuocdo.shared.tabular import ImportFailed, require_columns
+
+    require_columns(table, list(MARGIN_COLUMNS))
+    known = {
+        v.code: {c for c, _label in v.categories} | {label for _c, label in v.categories} for v in variables
+    }
+    by_label = {v.code: {label: c for c, label in v.categories} for v in variables}
+    errors = []
+    out: list[MarginRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        variable, category, raw = row.get("variable"), row.get("category"), row.get("population")
+        ok = True
+        if variable not in known:
+            errors.append(row.error(
+                "variable", f"biến «{variable}» không dùng được; chọn một trong: {', '.join(known)}"
+            ))  # fmt: skip
+            ok = False
+        elif not category:
+            errors.append(row.error("category", "thiếu nhóm"))
+            ok = False
+        elif category not in known[variable]:
+            errors.append(row.error(
+                "category", f"nhóm «{category}» không có trong biến «{variable}»; các nhóm: "
+                f"{', '.join(sorted(c for c in known[variable] if c not in by_label[variable]))}",
+            ))  # fmt: skip
+            ok = False
+        population = int(re.sub(r"[., ]", "", raw)) if _WHOLE_NUMBER.fullmatch(raw) else 0
+        if population <= 0:
+            errors.append(row.error("population", f"số người «{raw}» phải là số nguyên dương"))
+            continue
+        if not ok:
+            continue
+        category = by_label[variable].get(category, category)
+        if (variable, category) in seen:
+            errors.append(row.error(
+                "category", f"nhóm «{category}» của biến «{variable}» đã có ở dòng {seen[variable, category]}"
+            ))  # fmt: skip
+            continue
+        seen[variable, category] = row.number
+        out.append(MarginRow(variable, category, population))
+    if errors:
+        raise ImportFailed(errors)
+    return out
+
+
+def set_margins(*, campaign: Campaign, rows: Sequence[MarginRow], actor: Any, source: str = "") -> int:
+    """Replace the campaign's population margins (empty: none, so nothing is raked); audited with both sets."""
+    before = selectors.campaign_margins(campaign)
+    PopulationMargin.objects.filter(campaign=campaign).delete()
+    PopulationMargin.objects.bulk_create(
+        PopulationMargin(campaign=campaign, variable=r.variable, category=r.category, population=r.population)
+        for r in rows
+    )
+    after = selectors.campaign_margins(campaign)
+    record_change(
+        actor=actor, action="surveys.campaign.margins", obj=campaign,
+        data={"from": before, "to": after, "source": source},
+    )  # fmt: skip
+    return len(rows)
+
+
 def invitation_link(invitation: Invitation, base_url: str) -> str:
     """The absolute link printed as QR code and sent by SMS."""
     return f"{base_url.rstrip('/')}/khao-sat/{invitation_token(invitation)}/"
@@ -494,16 +579,7 @@ def over_limit(bucket: str, key: str, *, limit: int, seconds: int) -> bool:
     """
     slot = int(datetime.now().timestamp()) // seconds  # noqa: DTZ005 - only a window number
     name = f"thuocdo:rl:{bucket}:{sha256(key)[:24]}:{slot}"
-    # Counting first: once a window has begun (the usual case) that is one cache operation, not two.
-    try:
-        return int(cache.incr(name)) > limit
-    except ValueError:  # the window's first event (or its key expired)
-        if cache.add(name, 1, timeout=seconds * 2):
-            return limit < 1
-        try:
-            return int(cache.incr(name)) > limit
-        except ValueError:
-            return False
+    return fastpath.count_event(name, seconds) > limit
 
 
 def _check(instrument: Instrument, raw: Mapping[str, object], *, complete: bool = False) -> CheckedSheet:
@@ -590,12 +666,37 @@ def create_kiosk(
     return kiosk, key
 
 
+# Query names under which a receipt's QR link may carry the dossier code (compared case-insensitively).
+_SCAN_CODE_PARAMS = ("ma", "mahoso", "ma_ho_so", "code")
+
+
+def scanned_dossier_code(text: str) -> str:
+    """The dossier code in what a receipt QR holds: the code alone, or a URL with it (kiosk-scan.js does the same).
+
+    A URL gives its `ma` / `maHoSo` / `code` query value, else the segment after `/danh-gia/` (the rating
+    link of this platform), else its last path segment.
+    """
+    text = text.strip()
+    parts = urlsplit(text)
+    if not (parts.scheme in ("http", "https") and parts.netloc):
+        return text
+    for name, value in parse_qsl(parts.query):
+        if name.lower() in _SCAN_CODE_PARAMS and value.strip():
+            return value.strip()
+    segments = [s for s in parts.path.split("/") if s]
+    if "danh-gia" in segments and segments.index("danh-gia") + 1 < len(segments):
+        return unquote(segments[segments.index("danh-gia") + 1]).strip()
+    return unquote(segments[-1]).strip() if segments else text
+
+
 def submit_kiosk(
     *, kiosk: Kiosk, value: str, dossier_code: str, today: date, now: datetime
 ) -> Response | DossierRating:
     """One tap at a counter: a rating of the scanned dossier, or else an anonymous counter response."""
     burst = over_limit("kiosk", str(kiosk.pk), limit=KIOSK_BURST_PER_MINUTE, seconds=60)
     code = "R1" if kiosk.mode == Kiosk.Mode.FACES else "R2"
+    # A hand-held scanner types whatever the QR holds, which may be a link rather than the bare code.
+    dossier_code = scanned_dossier_code(dossier_code)
     if dossier_code.strip():
         return rate_dossier(
             dossier_code=dossier_code,

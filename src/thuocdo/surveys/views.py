@@ -23,11 +23,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from thuocdo.accounts.selectors import ENTER_DATA, MANAGE_CONFIG, can, scope_for
-from thuocdo.core.instruments import Instrument
+from thuocdo.core.instruments import Criterion, Instrument
+from thuocdo.core.text import without_emoji
 from thuocdo.shared.tabular import ImportFailed, read_table
 from thuocdo.surveys import selectors, services
 from thuocdo.surveys.answers import FLAG_LABELS, item_codes
-from thuocdo.surveys.forms import FlagPolicyForm, FrameUploadForm, PaperHeaderForm, XLSFormUploadForm
+from thuocdo.surveys.forms import (
+    FlagPolicyForm,
+    FrameUploadForm,
+    MarginsForm,
+    PaperHeaderForm,
+    XLSFormUploadForm,
+)
 from thuocdo.surveys.models import Campaign, Channel, DossierRating, InstrumentVersion, Kiosk, PaperSheet
 from thuocdo.surveys.xlsform import XLSFormError, instrument_workbook, workbook_bytes
 
@@ -220,6 +227,12 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return _thanks(request)
 
 
+def _tap_options(criterion: Criterion) -> list[dict[str, Any]]:
+    """The one-tap choices, best first; the page draws the face or thumb, so labels lose their emoji."""
+    points = sorted(criterion.scale.points, key=lambda p: -p.value)
+    return [{"value": p.value, "label": without_emoji(p.label.vi)} for p in points]
+
+
 def kiosk(request: HttpRequest, key: str) -> HttpResponse:
     """The counter tablet: big faces, an optional receipt-QR field, a thank-you screen that resets itself."""
     device = selectors.kiosk_for_key(key)
@@ -227,8 +240,7 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404(_("Thiết bị chưa được đăng ký."))
     instrument = device.campaign.instrument.instrument
     code = "R1" if device.mode == Kiosk.Mode.FACES else "R2"
-    points = instrument.criterion(code).scale.points
-    options = [(p.value, p.label.vi) for p in sorted(points, key=lambda p: -p.value)]
+    options = _tap_options(instrument.criterion(code))
     error = ""
     if request.method == "POST":
         try:
@@ -245,7 +257,13 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "surveys/kiosk.html",
-        {"kiosk": device, "question": instrument.criterion(code).text.vi, "options": options, "error": error},
+        {
+            "kiosk": device,
+            "question": instrument.criterion(code).text.vi,
+            "options": options,
+            "icons": "faces" if code == "R1" else "thumbs",
+            "error": error,
+        },
         status=422 if error else 200,
     )
 
@@ -288,8 +306,8 @@ def rate_dossier(request: HttpRequest, code: str) -> HttpResponse:
                   "value": values.get(c.code, ""), "error": errors.get(c.code, "")} for c in instrument.criteria]  # fmt: skip
     else:
         c = instrument.criterion("R1")
-        items = [{"code": "R1", "text": c.text.vi, "options": [(p.value, p.label.vi) for p in sorted(c.scale.points, key=lambda p: -p.value)],
-                  "value": values.get("R1", ""), "error": errors.get("R1", "")}]  # fmt: skip
+        items = [{"code": "R1", "text": c.text.vi, "options": [(o["value"], o["label"]) for o in _tap_options(c)],
+                  "icons": "faces", "value": values.get("R1", ""), "error": errors.get("R1", "")}]  # fmt: skip
     return render(
         request,
         "surveys/rate.html",
@@ -337,6 +355,32 @@ def _result_row(label: str, result: Any, instrument: Instrument) -> dict[str, An
     }
 
 
+def _calibration_table(
+    calibrated: selectors.CalibratedResults, instrument: Instrument
+) -> list[dict[str, Any]]:
+    """Overall, aspect and factor indices of the whole campaign: unweighted, design-weighted, raked."""
+    if calibrated.unweighted is None or calibrated.weighted is None:
+        return []
+    ways = (calibrated.unweighted, calibrated.weighted, calibrated.raked)
+
+    def row(label: str, pick: Any) -> dict[str, Any]:
+        return {"label": label, "cells": [_cell(pick(e)) if e is not None else None for e in ways]}
+
+    rows = [row(_("Chỉ số chung"), lambda e: e.all.overall)]
+    rows.extend(row(a.title.vi, lambda e, c=a.code: e.all.aspects[c]) for a in instrument.aspects)
+    rows.extend(
+        row(f"{f.code}. {f.title.vi}", lambda e, c=f.code: e.all.factors[c]) for f in instrument.factors
+    )
+    return rows
+
+
+def _margins_text(campaign: Campaign) -> str:
+    lines = ["variable,category,population"]
+    for variable, controls in selectors.campaign_margins(campaign).items():
+        lines.extend(f"{variable},{category},{int(count)}" for category, count in controls.items())
+    return "\n".join(lines) + "\n" if len(lines) > 1 else ""
+
+
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Campaigns the official may follow."""
@@ -350,6 +394,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Response rates per stratum, integrity flags and aggregate results (cells below k suppressed)."""
     campaign = _campaign_for(request, slug)
     estimation, problem = selectors.campaign_results(campaign)
+    calibrated = selectors.calibrated_results(campaign)
     instrument = campaign.instrument.instrument
     table = []
     if estimation is not None:
@@ -375,6 +420,11 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "paper": selectors.can_enter_paper(request.user, campaign),
             "flag_form": FlagPolicyForm(initial={"excluded": campaign.excluded_flags}),
             "frame_form": FrameUploadForm(),
+            "calibrated": calibrated,
+            "calibration": _calibration_table(calibrated, instrument),
+            "margins": selectors.campaign_margins(campaign),
+            "margin_variables": selectors.margin_variables(campaign),
+            "margins_form": MarginsForm(initial={"margins_text": _margins_text(campaign)}),
         },
     )
 
@@ -435,6 +485,23 @@ def campaign_action(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
+        elif action == "margins":
+            form = MarginsForm(request.POST, request.FILES)
+            form.is_valid()
+            upload = form.cleaned_data.get("margins_file")
+            if upload:
+                table = read_table(upload, name=upload.name, aliases=services.MARGIN_COLUMNS)
+            else:
+                text = form.cleaned_data.get("margins_text", "").strip()
+                table = read_table(io.BytesIO(text.encode()), name=_("ô nhập"), aliases=services.MARGIN_COLUMNS) if text else None  # fmt: skip
+            rows = services.margins_from_table(table, selectors.margin_variables(campaign)) if table else []
+            n = services.set_margins(
+                campaign=campaign, rows=rows, actor=request.user, source=upload.name if upload else "form"
+            )
+            if n:
+                messages.success(request, _("Đã ghi %(n)d nhóm tổng thể biên.") % {"n": n})
+            else:
+                messages.success(request, _("Đã bỏ tổng thể biên; kết quả không còn được hiệu chỉnh."))
         else:
             raise Http404
     except ImportFailed as exc:

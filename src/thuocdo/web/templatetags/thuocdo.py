@@ -4,6 +4,7 @@
 {{ 1234567|vi_number }}     → 1.234.567   {{ 1234.5|vi_number:1 }} → 1.234,5
 {{ some_date|vi_date }}     → 05/09/2025
 {{ "Tốt"|band_class }}      → band-good   {{ "good"|band_label }} → Tốt (translated)
+{{ "improve_first"|quadrant_label }} → Ưu tiên cải thiện (translated)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django import template
 from django.urls import translate_url
 
+from thuocdo.surveys.labels import quadrant_label as _quadrant_label
 from thuocdo.web import navigation
 from thuocdo.web.presentation import find_band, format_date, format_number, format_percent
 
@@ -49,6 +51,12 @@ def band_label(value: object) -> str:
     """The translated name of a rating band given by code or Vietnamese label."""
     band = find_band(value)
     return str(band.label) if band else ("" if value is None else str(value))
+
+
+@register.filter
+def quadrant_label(value: object) -> str:
+    """The translated name of a key-driver quadrant given by its code; "" when there is none."""
+    return _quadrant_label(None if value is None else str(value))
 
 
 @register.simple_tag(takes_context=True)

@@ -117,7 +117,7 @@
   function nice(value, step) { return Math.ceil(value / step) * step; }
 
   function matrix(box, data) {
-    var colours = { "Ưu tiên cải thiện": RED, "Duy trì thế mạnh": "#0b5394", "Cải thiện khi có nguồn lực": "#b45f06" };
+    var colours = { improve_first: RED, keep_strength: "#0b5394", improve_later: "#b45f06" };
     var xs = data.points.map(function (p) { return p.x; }).concat([data.xLine]);
     var ys = data.points.map(function (p) { return p.y; }).concat([data.yLine]);
     return {
@@ -128,7 +128,7 @@
         formatter: function (p) {
           var d = p.data;
           return "<strong>" + d[2] + "</strong> " + d[3] + "<br>" + data.labels.x + ": " + vn(d[0], 1) +
-            "<br>" + data.labels.index + ": " + vn(100 - d[1], 1) + "%<br>" + (d[4] || "");
+            "<br>" + data.labels.index + ": " + vn(100 - d[1], 1) + "%<br>" + (d[5] || "");
         }
       },
       xAxis: { type: "value", name: data.labels.x, nameLocation: "middle", nameGap: 26, min: 0, max: nice(Math.max.apply(null, xs) + 0.5, 2) },
@@ -136,7 +136,7 @@
       series: [{
         type: "scatter",
         symbolSize: 12,
-        data: data.points.map(function (p) { return [p.x, p.y, p.code, p.label, p.quadrant]; }),
+        data: data.points.map(function (p) { return [p.x, p.y, p.code, p.label, p.quadrant, p.quadrantLabel]; }),
         itemStyle: { color: function (p) { return colours[p.data[4]] || "#6e6e6e"; }, borderColor: "#333", borderWidth: 0.5 },
         label: { show: true, position: "right", fontSize: 11, formatter: function (p) { return p.data[2]; } },
         markLine: {

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 import thuocdo.surveys
 from thuocdo.core.instruments import Instrument, InstrumentError, latest, parse_instrument_text
 from thuocdo.shared.tabular import ImportFailed, RowError, Table, read_table
+from thuocdo.surveys.labels import quadrant_label
 
 INSTRUMENTS_DIR = Path(thuocdo.surveys.__file__).resolve().parent / "data" / "instruments"
 DESIGN_COLUMNS = ("stratum", "psu", "weight", "fpc")
@@ -316,7 +317,7 @@ class Command(BaseCommand):
         )
         for d in analysis.drivers:
             self.stdout.write(
-                f"{d.code:<6} {_num(100 * d.importance):>14}% {_num(d.index):>8} {_num(d.priority, 2):>8}  {d.quadrant or ''}"
+                f"{d.code:<6} {_num(100 * d.importance):>14}% {_num(d.index):>8} {_num(d.priority, 2):>8}  {quadrant_label(d.quadrant)}"
             )
 
 

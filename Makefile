@@ -29,7 +29,7 @@ run: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/thuocdo collectstatic --no-input -v0
-	$(BIN)/gunicorn thuocdo.config.wsgi -w 2 -b 127.0.0.1:8000
+	$(BIN)/granian --interface wsgi --workers 2 --blocking-threads 4 --no-ws --host 127.0.0.1 --port 8000 thuocdo.config.wsgi:application
 
 demo: $(STAMP)
 	THUOCDO_DEBUG=1 $(BIN)/thuocdo migrate --no-input -v0

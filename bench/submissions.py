@@ -1,10 +1,11 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
-gunicorn with production settings (debug off, compressed static manifest): 2 sync workers as `make serve`
-runs it, the same with the submission lane off (the full middleware stack, as before the lane), then
-4 sync workers and 2 workers × 4 threads for comparison. PostgreSQL from THUOCDO_BENCH_PG (default
-postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and recreated); synchronous_commit is
-reported, never changed.
+Production settings (debug off, compressed static manifest) under each server: granian (WSGI, 2 workers ×
+4 blocking threads) as `make serve` runs it and with 1 thread; gunicorn 2 sync workers (the baseline
+server, as `make serve` ran it before docs/adr/0003-production-server.md), the same with the submission
+lane off (the full middleware stack, as before the lane), and gunicorn 2 workers × 4 threads. PostgreSQL
+from THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and
+recreated); synchronous_commit is reported, never changed.
 Load: wrk on 127.0.0.1 (one invitation token, or one new meta/instanceID, per request), after a warm-up.
 OpenRosa submissions carry a deviceID (50 devices), as the generated XForm asks, so each one also counts a
 burst in the shared cache (THUOCDO_CACHE_URL; default the database table); the web form has no rate limit.
@@ -12,7 +13,7 @@ Both endpoints are answered by the submission lane (surveys/middleware.py) excep
 configuration (THUOCDO_SUBMISSION_LANE=0).
 Each run checks that the number of stored responses equals the number of successful requests (none lost).
 Baseline: the same POST to a trivial Django view that only returns 200, under the same server: the
-framework's ceiling on this machine. CPU time per request of the gunicorn workers and of their PostgreSQL
+framework's ceiling on this machine. CPU time per request of the server's processes and of their PostgreSQL
 backends is reported too: the rates depend on what else runs on the machine, the CPU times much less.
 
     python -m bench submissions        # through the runner
@@ -35,12 +36,14 @@ from typing import Any
 
 from bench import Figure
 
-# ruff: noqa: S603, S607 - the benchmark runs our own interpreter, gunicorn and wrk with fixed arguments
+# ruff: noqa: S603, S607 - the benchmark runs our own interpreter, servers and wrk with fixed arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TARGET_RATE, TARGET_P99_MS = 1000.0, 50.0
+# granian (Rust HTTP server, WSGI interface): `make serve` runs it so; see docs/adr/0003-production-server.md.
+GRANIAN = ["granian", "--interface", "wsgi", "--workers", "2", "--no-ws", "--log-level", "warning"]
 
 SETTINGS = """
 from thuocdo.config.settings import *  # noqa
@@ -180,6 +183,16 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process under this one (gunicorn's workers are its children; granian's may be deeper)."""
+    out, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        out.extend(children)
+        todo.extend(children)
+    return out
+
+
 def _backends(url: str) -> list[int]:
     """PostgreSQL server processes serving the benchmark database (the workers keep their connections)."""
     import psycopg
@@ -225,12 +238,15 @@ def run(*, quick: bool) -> list[Figure]:
     groups = "".join(f"<{c}>{4 + (i % 2)}</{c}>" for i, c in enumerate(setup["criteria"]))
     # Each server configuration gets its own share of the tokens (two wrk threads, half a share each).
     configs = [
-        ("gunicorn 2 sync workers (make serve)", ["-w", "2", "-k", "sync"], {}),
-        ("gunicorn 2 sync workers, full middleware stack (lane off)", ["-w", "2", "-k", "sync"],
+        ("gunicorn 2 sync workers (baseline server)", ["gunicorn", "-w", "2", "-k", "sync"], {}),
+        ("gunicorn 2 sync workers, full middleware stack (lane off)", ["gunicorn", "-w", "2", "-k", "sync"],
          {"THUOCDO_SUBMISSION_LANE": "0"}),
-        ("gunicorn 4 sync workers", ["-w", "4", "-k", "sync"], {}),
-        ("gunicorn 2 workers × 4 threads (gthread)", ["-w", "2", "-k", "gthread", "--threads", "4"], {}),
+        ("gunicorn 2 workers × 4 threads (gthread)", ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4"], {}),
+        ("granian WSGI 2 workers × 4 threads (make serve)", [*GRANIAN, "--blocking-threads", "4"], {}),
+        ("granian WSGI 2 workers × 1 thread", [*GRANIAN, "--blocking-threads", "1"], {}),
     ]  # fmt: skip
+    if shutil.which("granian", path=str(ROOT / ".venv" / "bin")) is None:
+        configs = [c for c in configs if c[1][0] != "granian"]
     share = len(setup["tokens"]) // len(configs)
     half = share // 2
     figures = []
@@ -291,9 +307,13 @@ def _until_answering(port: int, seconds: float = 90.0) -> None:
 
 def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int) -> dict[str, dict[str, Any]]:
     port = _free_port()
+    program, *options = options
+    if program == "granian":
+        bind = ["--host", "127.0.0.1", "--port", str(port)]
+    else:
+        bind = ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), *options, "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "thuocdo.config.wsgi:application"],
+        [str(ROOT / ".venv" / "bin" / program), *options, *bind, "thuocdo.config.wsgi:application"],
         env=env, cwd=work, start_new_session=True,
     )  # fmt: skip
     try:
@@ -312,9 +332,9 @@ def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int)
             )
             return int(done.stdout)
 
-        # CPU time of the gunicorn workers and of their PostgreSQL backends per request: unlike the rate,
+        # CPU time of the server's processes and of their PostgreSQL backends per request: unlike the rate,
         # it hardly depends on what else the machine is doing (see the load average the runner prints).
-        workers = _children(server.pid)
+        workers = [server.pid, *_descendants(server.pid)]
         results = {}
         for name in ("baseline", "web", "openrosa"):
             before = count() if name != "baseline" else 0
@@ -356,7 +376,7 @@ def _figures(server: str, results: dict[str, dict[str, Any]]) -> list[Figure]:
                 f"postgresql, {server}: {label}", rate, "submissions/s", baseline=base_rate,
                 baseline_name=f"trivial Django view, same server, p99 {base['p99']:.1f} ms", target=TARGET_RATE,
                 note=f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms (target ≤ {TARGET_P99_MS:.0f}); {ok} ok, {r['bad']} non-2xx/3xx, "
-                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost}), {durability}; CPU per request: gunicorn "
+                f"{r['errors']} socket errors, stored {r['stored']} (lost {lost}), {durability}; CPU per request: server "
                 f"{app_ms:.2f} ms + PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms)",
             )
         )  # fmt: skip

@@ -1,13 +1,22 @@
 """Freshness of the 766 index while documents stream in (issue #3: accepted → visible p99 ≤ 1 s at 5,000/s).
 
-A writer offers synthetic HoSoDongBoDVC documents at a set rate (5,000 documents/s: a batch of 500
-every 0.1 s) through `dossiers.services.ingest_documents`, one transaction per batch, as the HTTP
-batch endpoint does. The index is updated by the `dossiers_stored` hook inside each ingest
+Two ways in, each offered 5,000 documents/s (a batch of 500 every 0.1 s):
+
+* **in process**: one writer calls `dossiers.services.ingest_documents`, one transaction per batch, as
+  the HTTP batch endpoint does;
+* **through HTTP**: gunicorn with 2 sync workers on 127.0.0.1 (as bench/ingest.py), two client
+  threads taking turns to `POST /api/dossiers/batch` (thread 1 the even batches, thread 2 the odd
+  ones, each on its own schedule; a thread whose previous request is still open sends as soon as it
+  is answered, so a server that cannot keep up shows as a lower achieved rate and a growing delay).
+  Handed in is when the request starts to be sent; the workers validate and prepare the batch
+  (decode, rows, the index's facts and summed cells) before they take the write lock.
+
+In both, the index is updated inside each ingest transaction. The index is updated by the `dossiers_stored` hook inside each ingest
 transaction (indices.services.on_dossiers_stored: facts derived from the documents as parsed, cells
 moved by the difference). A watcher on its own connection polls the fact table every 10 ms and
 notes when every dossier of a batch is visible.
 
-Reported per batch: handed in → visible (from the moment the batch is handed to ingestion, before
+Reported per batch (both ways in): handed in → visible (from the moment the batch is handed to ingestion, before
 validation, to the moment another connection sees all of it in the index) and commit → visible
 (the watcher's own delay: the index commits with the batch, before the batch is acknowledged);
 p50 and p99 over all batches, and the ingest rate achieved (if the writer cannot keep up with the
@@ -43,10 +52,11 @@ def run(*, quick: bool) -> list[Figure]:
     n = 10_000 if quick else 50_000
     figures: list[Figure] = []
     for db in ("sqlite", "postgresql"):
-        got = _child(db, n)
-        if got is None:
+        both = _child(db, n)
+        if both is None:
             figures.append(Figure(f"{db}: freshness skipped (database not reachable)", 0, "docs/s"))
             continue
+        got = both["inproc"]
         figures.append(
             Figure(
                 f"{db}: ingest with the index hook, {got['docs']:,} documents offered at {got['offered']:,}/s",
@@ -66,6 +76,28 @@ def run(*, quick: bool) -> list[Figure]:
                     f"handed in → visible p50 {got['p50']:.0f} ms, p99 {got['p99']:.0f} ms, max {got['max']:.0f} ms; "
                     f"commit → visible p50 {got['commit_p50']:.0f} ms, p99 {got['commit_p99']:.0f} ms; "
                     f"{got['batches']} batches of {BATCH}"
+                ),
+            )
+        )
+        web = both["http"]
+        figures.append(
+            Figure(
+                f"{db}: through HTTP (gunicorn, 2 sync workers, 2 clients), {web['docs']:,} documents offered at {web['offered']:,}/s",
+                web["achieved"],
+                "docs/s",
+                target=RATE,
+                note=f"answered: p50 {web['ack_p50']:.0f} ms, p99 {web['ack_p99']:.0f} ms after handing in",
+            )
+        )
+        figures.append(
+            Figure(
+                f"{db}: through HTTP, batch handed in → visible in the index, p99 (as 1/p99 s)",
+                1000 / web["p99"],
+                "/s",
+                target=1,
+                note=(
+                    f"handed in → visible p50 {web['p50']:.0f} ms, p99 {web['p99']:.0f} ms, max {web['max']:.0f} ms; "
+                    f"{web['batches']} batches of {BATCH}"
                 ),
             )
         )
@@ -97,7 +129,10 @@ def _child(db: str, n: int) -> dict[str, Any] | None:
             env["DATABASE_URL"] = f"sqlite:///{tmp}/fresh.sqlite3"
         args = [sys.executable, "-m", "bench.freshness", "--child", f"--n={n}"]
         out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        inproc = json.loads(out.stdout.strip().splitlines()[-1])
+        args = [sys.executable, "-m", "bench.freshness", "--child", "--http", f"--n={n}"]
+        out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
+        return {"inproc": inproc, "http": json.loads(out.stdout.strip().splitlines()[-1])}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -206,12 +241,158 @@ def _child_main(n: int) -> dict[str, Any]:
     }
 
 
+def _http_main(n: int) -> dict[str, Any]:
+    """Offer n new documents through the HTTP batch API at RATE; a watcher polls the index's facts."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench._settings"  # the API mounted at /api/dossiers/
+    import django
+
+    django.setup()
+    import http.client
+
+    from django.core.management import call_command
+    from django.db import connection, connections, transaction
+
+    from bench.ingest import _free_port, _wait
+    from thuocdo.dossiers.services import create_source
+    from thuocdo.dossiers.synthetic import generate
+
+    call_command("migrate", verbosity=0)
+    with transaction.atomic():
+        _, key = create_source(name="fresh-http")
+    docs = list(generate(n, seed=199, first_seq=60_000_000))
+    bodies = [
+        (
+            json.dumps({"documents": docs[k : k + BATCH]}, ensure_ascii=False).encode(),
+            [d["MaHoSo"] for d in docs[k : k + BATCH]],
+        )
+        for k in range(0, n, BATCH)
+    ]
+    warm = json.dumps({"documents": list(generate(BATCH, seed=198, first_seq=61_000_000))}).encode()
+    connection.close()  # the server's workers write; this process only reads, on the watcher's connection
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+            "bench._wsgi:application",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench._settings"},
+    )
+    sent: dict[int, float] = {}
+    answered: dict[int, float] = {}
+    seen: dict[int, float] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    sqlite = connection.vendor == "sqlite"
+
+    def post(conn: http.client.HTTPConnection, body: bytes) -> None:
+        conn.request(
+            "POST",
+            "/api/dossiers/batch",
+            body=body,
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        payload = response.read()
+        if response.status != 200:
+            failures.append(f"{response.status}: {payload[:300]!r}")
+
+    def client(first: int, began: float) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            for i in range(first, len(bodies), 2):
+                wait = began + i * BATCH / RATE - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                with lock:
+                    sent[i] = time.perf_counter()
+                post(conn, bodies[i][0])
+                with lock:
+                    answered[i] = time.perf_counter()
+        finally:
+            conn.close()
+
+    def watch() -> None:
+        conn = connections.create_connection("default")
+        try:
+            while not (done.is_set() and len(seen) == len(sent)):
+                with lock:
+                    pending = [i for i in sent if i not in seen]
+                for i in pending:
+                    codes = bodies[i][1]
+                    with conn.cursor() as c:
+                        if sqlite:
+                            c.execute(
+                                f"SELECT count(*) FROM indices_dossierfact WHERE code IN ({', '.join(['%s'] * len(codes))})",  # noqa: S608 - placeholders only
+                                codes,
+                            )
+                        else:
+                            c.execute(
+                                "SELECT count(*) FROM indices_dossierfact WHERE code = ANY(%s)", [codes]
+                            )
+                        if c.fetchone()[0] == len(codes):
+                            seen[i] = time.perf_counter()
+                time.sleep(0.01)
+        finally:
+            conn.close()
+
+    try:
+        _wait(port)
+        for _ in range(2):  # both workers loaded and warm before the clock starts
+            warm_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            post(warm_conn, warm)
+            warm_conn.close()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        began = time.perf_counter()
+        clients = [threading.Thread(target=client, args=(j, began)) for j in range(2)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        elapsed = max(answered.values()) - began
+        done.set()
+        watcher.join(timeout=120)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
+    visible = sorted((seen[i] - sent[i]) * 1000 for i in sent if i in seen)
+    acked = sorted((answered[i] - sent[i]) * 1000 for i in sent)
+    return {
+        "docs": n,
+        "offered": RATE,
+        "achieved": n / elapsed,
+        "batches": len(sent),
+        "p50": statistics.median(visible),
+        "p99": _percentile(visible, 0.99),
+        "max": visible[-1],
+        "ack_p50": statistics.median(acked),
+        "ack_p99": _percentile(acked, 0.99),
+    }
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--http", action="store_true")
     parser.add_argument("--n", type=int, default=50_000)
     opts = parser.parse_args()
-    if opts.child:
+    if opts.child and opts.http:
+        print(json.dumps(_http_main(opts.n)))
+    elif opts.child:
         print(json.dumps(_child_main(opts.n)))
     else:
         from bench.__main__ import main

@@ -86,12 +86,23 @@ def run(*, quick: bool) -> list[Figure]:
                 target=10_000,
             )
         )
+        before = result["stages_before"]
         figures.append(
             Figure(
                 f"{db}: CPU µs per document, this process (PostgreSQL server not included)",
                 result["stages"]["total"],
                 "µs",
                 note=stages,
+            )
+        )
+        figures.append(
+            Figure(
+                f"{db}: CPU µs per document in the single writer (unpickle, store, index under the lock, commit)",
+                result["stages"]["serialized"],
+                "µs",
+                baseline=before["serialized"],
+                baseline_name="index facts and cells computed under the lock",
+                note=", ".join(f"{name} {us:.1f}" for name, us in before.items()) + " (before)",
             )
         )
     return figures
@@ -161,7 +172,15 @@ def _child_main(opts: argparse.Namespace) -> None:
     reimport_rate = opts.n / (time.perf_counter() - started)
 
     orm_rate = _orm_baseline(list(generate(opts.baseline, seed=767, first_seq=10_000_000)))
-    stages = _stages(list(generate(10_000, seed=768, first_seq=40_000_000)))
+    # Interleaved, fresh documents each time: before (index under the lock) / after (prepared), twice.
+    runs = [
+        _stages(
+            list(generate(10_000, seed=768 + i, first_seq=40_000_000 + i * 10_000)), prepared_index=i % 2 == 1
+        )
+        for i in range(4)
+    ]
+    stages = _mean(runs[1::2])
+    before = _mean(runs[0::2])
     http_rate, http_docs, single_rate = _http(opts)
     print(
         json.dumps(
@@ -175,15 +194,23 @@ def _child_main(opts: argparse.Namespace) -> None:
                 "http_docs": http_docs,
                 "http_single": single_rate,
                 "stages": stages,
+                "stages_before": before,
             }
         )
     )
 
 
-def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
-    """CPU per document of each ingestion stage, one process, gc paused as the import pauses it."""
+def _stages(docs: list[dict[str, Any]], *, prepared_index: bool = True) -> dict[str, float]:
+    """CPU per document of each ingestion stage, one process, gc paused as the import pauses it.
+
+    With `prepared_index` the index's facts and summed cells are made before the lock by the prepare
+    hook (as the product does); without, under the lock from the documents (the path before it).
+    "serialized" sums what runs in the single writer: unpickling, store, the index's part under the
+    lock and the commit (on SQLite it bounds the import: the workers prepare in parallel).
+    """
     import gc
     import pickle
+    from dataclasses import replace
     from datetime import UTC, datetime
 
     from django.db import connection, transaction
@@ -191,13 +218,11 @@ def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
     from thuocdo.dossiers import services
     from thuocdo.dossiers.files import decode_line
     from thuocdo.dossiers.signals import dossiers_stored
-    from thuocdo.indices import selectors as index_selectors
-    from thuocdo.indices import services as index_services
-    from thuocdo.indices.facts import facts_of_stored
 
     lines = [json.dumps(d, ensure_ascii=False).encode() for d in docs]
     n = len(lines)
     lookups = services.load_lookups()
+    bare = replace(lookups, contexts={})
     now = datetime.now(UTC)
     out: dict[str, float] = {}
     clock = time.process_time
@@ -216,10 +241,18 @@ def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
         prepared = timed(
             "validate+rows",
             lambda: services.prepare_documents(
-                records, lookups=lookups, vendor=connection.vendor, source_id=None, now=now
+                records, lookups=bare, vendor=connection.vendor, source_id=None, now=now
             ),
         )
-        prepared = timed("to writer (pickle)", lambda: pickle.loads(pickle.dumps(prepared, protocol=5)))  # noqa: S301 - our own batch
+        if prepared_index:
+            timed(
+                "index: prepare (facts, summed cells)",
+                lambda: services.run_prepare_hooks(prepared, lookups=lookups, vendor=connection.vendor),
+            )
+        else:
+            prepared.tally = None  # the tallies summed under the lock too, as before
+        data = timed("pickle (worker)", lambda: pickle.dumps(prepared, protocol=5))
+        prepared = timed("unpickle (writer)", lambda: pickle.loads(data))  # noqa: S301 - our own batch
         receivers = dossiers_stored.receivers[:]
         dossiers_stored.receivers.clear()
         try:
@@ -237,15 +270,10 @@ def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
                     ),
                 )
                 written = list(prepared.best.values())
-                params = index_selectors.current_parameters()
-                new = timed(
-                    "index: facts",
-                    lambda: [facts_of_stored(c.doc, paper=True, params=params) for c in written],
-                )
-                sources = {c.row[0]: (c.row[26], c.row[27], c.row[8], c.row[9]) for c in written}
+                dossiers_stored.receivers[:] = receivers
                 timed(
-                    "index: cells (apply_facts)",
-                    lambda: index_services.apply_facts(old=[], new=new, sources=sources),
+                    "index: under the lock" if prepared_index else "index: facts and cells under the lock",
+                    lambda: services._announce(written, prepared=prepared),
                 )
             except BaseException:
                 atomic.__exit__(*sys.exc_info())
@@ -257,7 +285,21 @@ def _stages(docs: list[dict[str, Any]]) -> dict[str, float]:
         if enabled:
             gc.enable()
     out["total"] = sum(out.values())
+    out["serialized"] = sum(v for k, v in out.items() if k in _SERIAL)
     return out
+
+
+_SERIAL = (
+    "unpickle (writer)",
+    "store (rows, steps, tallies)",
+    "index: under the lock",
+    "index: facts and cells under the lock",
+    "commit",
+)
+
+
+def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
 
 
 def _orm_baseline(docs: list[dict[str, Any]]) -> float:

@@ -49,7 +49,7 @@ from thuocdo.core.timeliness import original_due, scan_verdict, stored_verdict
 from thuocdo.dossiers.files import LineBlock, Unreadable, decode_line
 from thuocdo.dossiers.models import Dossier, DossierEvent, DossierStep, DossierTally, Quarantine, SourceSystem
 from thuocdo.dossiers.selectors import hash_key
-from thuocdo.dossiers.signals import dossiers_stored
+from thuocdo.dossiers.signals import dossiers_stored, prepare_hooks
 
 _ENCODE = msgspec.json.Encoder(order="sorted").encode
 _DECODE = msgspec.json.decode
@@ -219,6 +219,10 @@ class Prepared:
     report: IngestReport
     best: dict[str, Candidate]
     bad: list[tuple[Rejection, Any]]
+    # The tallies of every candidate summed per key, as if all were written (corrected under the lock).
+    tally: dict[TallyKey, list[int]] | None = None
+    # What each prepare hook made of the batch (dossiers.signals.prepare_hooks), by hook name.
+    hooks: dict[str, Any] = field(default_factory=dict)
 
     # Batches cross process boundaries: plain tuples unpickle several times faster than named tuples
     # (a scanned document travels without its steps, which the candidate already carries as rows).
@@ -231,10 +235,12 @@ class Prepared:
                 for c in self.best.values()
             ],
             self.bad,
+            self.tally,
+            self.hooks,
         )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.report, candidates, self.bad = state
+        self.report, candidates, self.bad, self.tally, self.hooks = state
         make = Candidate._make
         self.best = {c[1][0]: make(c) for c in candidates}
 
@@ -246,10 +252,12 @@ class Lookups:
     agencies: Mapping[str, int]
     procedures: Mapping[str, int]
     strict_agencies: bool = False
+    # Prepare hook name → what its load() read; a hook without a context here does not run.
+    contexts: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load_lookups() -> Lookups:
-    """Agency and procedure codes as known now, and whether unknown agency codes are refused."""
+    """Agency and procedure codes as known now, whether unknown agency codes are refused, the hooks' data."""
     from thuocdo.catalog.models import Procedure
     from thuocdo.units.models import Agency
 
@@ -257,6 +265,7 @@ def load_lookups() -> Lookups:
         dict(Agency.objects.values_list("code", "id")),
         dict(Procedure.objects.values_list("code", "id")),
         bool(getattr(settings, "THUOCDO", {}).get("DOSSIERS_STRICT_AGENCIES", False)),
+        {name: hook.load() for name, hook in prepare_hooks.items()},
     )
 
 
@@ -355,7 +364,40 @@ def prepare_documents(
                 at=at,
             )
     report.rejected = [r for r, _ in bad]
-    return Prepared(report, best, bad)
+    prepared = Prepared(report, best, bad)
+    with _collector_paused():
+        prepared.tally = _summed_tallies(best.values())
+        run_prepare_hooks(prepared, lookups=lookups, vendor=vendor)
+    return prepared
+
+
+def _summed_tallies(candidates: Iterable[Candidate]) -> dict[TallyKey, list[int]]:
+    deltas: dict[TallyKey, list[int]] = {}
+    for c in candidates:
+        key, values = c.tally
+        bucket = deltas.get(key)
+        if bucket is None:
+            deltas[key] = list(values)
+        else:
+            deltas[key] = [a + b for a, b in zip(bucket, values, strict=True)]
+    return deltas
+
+
+def run_prepare_hooks(prepared: Prepared, *, lookups: Lookups, vendor: str) -> None:
+    """Let the higher apps' prepare hooks work on the batch now, before the write lock (signals.prepare_hooks)."""
+    if not prepared.best:
+        return
+    items = None
+    for name, hook in prepare_hooks.items():
+        context = lookups.contexts.get(name)
+        if context is None:
+            continue
+        if items is None:
+            # version, content_hash, status, status_at: the fingerprint `dossiers_stored` sends as `sources`
+            items = [
+                (c.row[0], c.doc, (c.row[26], c.row[27], c.row[8], c.row[9])) for c in prepared.best.values()
+            ]
+        prepared.hooks[name] = hook.prepare(items, context, vendor)
 
 
 def ingest_documents(
@@ -417,21 +459,30 @@ def store_prepared(
                 now=now,
                 lookups=lookups or load_lookups(),
                 report=report,
+                prepared=prepared,
             )
-            _announce(written)
+            _announce(written, prepared=prepared)
     return report
 
 
-def _announce(written: Sequence[Candidate]) -> None:
+def _announce(written: Sequence[Candidate], *, prepared: Prepared | None = None) -> None:
     # Receivers (the 766 index) update in this transaction, from the documents as already parsed.
     if not dossiers_stored.receivers:
         return
+    hooks = prepared.hooks if prepared is not None else None
+    moved = None
+    if hooks:
+        # Candidates rebuilt under the lock (status events applied) are no longer what the hooks saw.
+        best = prepared.best  # type: ignore[union-attr]
+        moved = {c.row[0] for c in written if best.get(c.row[0]) is not c}
     dossiers_stored.send(
         sender=Dossier,
         codes=[c.row[0] for c in written],
         documents=[c.doc for c in written],
         # version, content_hash, status, status_at: the row's fingerprint as the index keeps it
         sources={c.row[0]: (c.row[26], c.row[27], c.row[8], c.row[9]) for c in written},
+        prepared=hooks or None,
+        moved=moved,
     )
 
 
@@ -769,10 +820,12 @@ def _write(
     now: datetime,
     lookups: Lookups,
     report: IngestReport,
+    prepared: Prepared | None = None,
 ) -> list[Candidate]:
     """Write the rows, their steps and tally deltas; returns the candidates as written (events applied)."""
     codes = [c.row[0] for c in changed]
     dt = _sqlite_dt if connection.vendor == "sqlite" else _identity
+    original = changed
     # Events may arrive before their dossier: they wait in DossierEvent and apply when it lands.
     events = _events_for(codes) if DossierEvent.objects.exists() else {}
     if events:
@@ -781,12 +834,26 @@ def _write(
             for c in changed
         ]
     deltas: dict[TallyKey, list[int]] = defaultdict(lambda: [0] * len(TALLY_METRICS))
+    if prepared is not None and prepared.tally is not None:
+        # The batch's tallies were summed before the lock as if every candidate were written: take back
+        # those that were not (not newer than the stored row) and those that status events moved on.
+        deltas.update((k, list(v)) for k, v in prepared.tally.items())
+        kept = set(codes)
+        for code, c in prepared.best.items():
+            if code not in kept:
+                _add(deltas, *c.tally, sign=-1)
+        for before, after in zip(original, changed, strict=True):
+            if after is not before:
+                _add(deltas, *before.tally, sign=-1)
+                _add(deltas, *after.tally)
+    else:
+        for c in changed:
+            _add(deltas, *c.tally)
     replaced = [c for c in codes if c in existed]
     if replaced:
         for tally_key, values in _stored_contributions(replaced):
             _add(deltas, tally_key, values, sign=-1)
     for c in changed:
-        _add(deltas, *c.tally)
         if c.row[6] is None:
             report.unknown_agencies.add(c.row[5])
         if c.row[3] is None:

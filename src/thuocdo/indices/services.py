@@ -24,7 +24,7 @@ from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import DossierError, Status, parse_document
 from thuocdo.core.rulesets import Parameters
 from thuocdo.indices import openstate, selectors
-from thuocdo.indices.facts import FACT_COLUMNS, METRICS, Facts, facts_of, facts_of_stored
+from thuocdo.indices.facts import FACT_COLUMNS, METRICS, OPEN_UNTIL, Facts, facts_of, facts_of_stored
 from thuocdo.indices.models import (
     CellAgencyDay,
     CellAgencyMonth,
@@ -158,8 +158,26 @@ def fact_from_row(row: Sequence[Any]) -> Facts:
     return Facts(*row)
 
 
+CellDeltas = dict[tuple[Any, ...], tuple[int, ...]]
+# The cell tables in the order of cell_deltas' result, with their key columns.
+_CELL_TABLES: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (CellDay, ("agency_code", "procedure_code", "field_code", "day")),
+    (CellMonth, ("agency_code", "procedure_code", "field_code", "month")),
+    (CellAgencyDay, ("agency_code", "day")),
+    (CellAgencyMonth, ("agency_code", "month")),
+    (CellProcedureMonth, ("procedure_code", "field_code", "month")),
+)
+
+
 def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[str, Source]) -> None:
     """Replace the facts of some dossiers and move the cells by the difference."""
+    cells = cell_deltas(old, new)
+    _replace_facts(old, new, sources)
+    _write_cells(_cell_rows(_vendor_cells(cells, connection.vendor)))
+
+
+def cell_deltas(old: Sequence[Facts], new: Sequence[Facts]) -> tuple[CellDeltas, ...]:
+    """What replacing `old` facts by `new` ones adds to each cell table (day, month, agency-day, agency-month, procedure-month)."""
     # Every delta of the batch is summed per cell key in Python first, so each table gets one
     # statement per chunk, whatever the number of dossiers that touch a cell.
     pad = (0,) * len(METRICS)  # before the open-state counters of an event
@@ -186,12 +204,7 @@ def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[
         by_agency_day[(a, d)].append(counts)
         by_agency[(a, m)].append(counts)
         by_procedure[(p, fc, m)].append(counts)
-    _replace_facts(old, new, sources)
-    _add_cells(CellDay, ("agency_code", "procedure_code", "field_code", "day"), day)
-    _add_cells(CellMonth, ("agency_code", "procedure_code", "field_code", "month"), _fold(month))
-    _add_cells(CellAgencyDay, ("agency_code", "day"), _fold(by_agency_day))
-    _add_cells(CellAgencyMonth, ("agency_code", "month"), _fold(by_agency))
-    _add_cells(CellProcedureMonth, ("procedure_code", "field_code", "month"), _fold(by_procedure))
+    return (day, _fold(month), _fold(by_agency_day), _fold(by_agency), _fold(by_procedure))
 
 
 def _fold(parts: Mapping[tuple[Any, ...], list[tuple[int, ...]]]) -> dict[tuple[Any, ...], tuple[int, ...]]:
@@ -205,11 +218,6 @@ def _fold(parts: Mapping[tuple[Any, ...], list[tuple[int, ...]]]) -> dict[tuple[
 
 
 _FACT_NAMES = (*FACT_COLUMNS, *SOURCE_COLUMNS, "span_bucket")
-_FACT_TIMES = frozenset(
-    i
-    for i, name in enumerate(_FACT_NAMES)
-    if name in ("received_at", "open_until", "late_at", "src_status_at")
-)
 _fact_values = attrgetter(*FACT_COLUMNS)
 # Below this many rows a staging table costs more round trips than it saves (single events, small batches).
 STAGE_MIN_ROWS = 200
@@ -225,42 +233,100 @@ def _replace_facts(old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[
     if not new:
         return
     blank: Source = (0, "", 0, None)
-    rows = [(*_fact_values(f), *sources.get(f.code, blank), openstate.span_bucket(f)) for f in new]
-    if connection.vendor == "sqlite":
-        # Django stores SQLite datetimes as naive UTC text; the raw driver cursor does not convert.
-        times = sorted(_FACT_TIMES)
-        fixed = []
-        for row in rows:
-            values = list(row)
-            for i in times:
-                v = values[i]
-                if isinstance(v, datetime):  # sources may already hold SQLite text
-                    values[i] = v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-            fixed.append(tuple(values))
-        rows = fixed
+    sqlite = connection.vendor == "sqlite"
+    _write_fact_rows([_fact_row(f, sources.get(f.code, blank), sqlite) for f in new])
+
+
+def _write_fact_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     sets = ", ".join(f"{n} = excluded.{n}" for n in _FACT_NAMES if n != "code")
     _upsert(DossierFact._meta.db_table, ("code",), _FACT_NAMES, rows, sets)
 
 
-def _add_cells(model: Any, keys: Sequence[str], deltas: Mapping[tuple[Any, ...], tuple[int, ...]]) -> None:
-    if not deltas:
-        return
-    rows: list[tuple[Any, ...]]
-    if connection.vendor == "sqlite":
-        # Every key ends with its day or month, stored as ISO text; one conversion per distinct date.
-        text: dict[date, str] = {}
-        rows = []
+_TEXT_OPEN_UNTIL = OPEN_UNTIL.replace(tzinfo=None).isoformat(" ")
+
+
+def _sqlite_time(v: Any) -> Any:
+    # Django stores SQLite datetimes as naive UTC text; the raw driver cursor does not convert.
+    if v.__class__ is not datetime:  # None, or a source's status time already as SQLite text
+        return v
+    if v is OPEN_UNTIL:
+        return _TEXT_OPEN_UNTIL
+    return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+_TEXT_OPEN_UNTIL_ISO = OPEN_UNTIL.isoformat()
+
+
+def _iso_time(v: Any) -> Any:
+    # PostgreSQL takes ISO text with its offset (COPY and bound parameters alike), and text pickles
+    # several times faster than datetime objects when a batch crosses from an import worker.
+    if v.__class__ is not datetime:
+        return v
+    return _TEXT_OPEN_UNTIL_ISO if v is OPEN_UNTIL else v.isoformat()
+
+
+def _fact_row(f: Facts, source: Sequence[Any], sqlite: bool, *, text: bool = False) -> tuple[Any, ...]:
+    """The fact table row of one dossier (FACT_COLUMNS, its source fingerprint, its span bucket)."""
+    values = _fact_values(f)
+    if sqlite or text:
+        t = _sqlite_time if sqlite else _iso_time
+        return (
+            *values[:5],
+            t(values[5]),
+            t(values[6]),
+            *values[7:21],
+            t(values[21]),
+            source[0],
+            source[1],
+            source[2],
+            t(source[3]),
+            openstate.span_bucket(f),
+        )
+    return (*values, *source, openstate.span_bucket(f))
+
+
+def _facts_of_row(row: Sequence[Any]) -> Facts:
+    # The inverse of _fact_row, and Facts from the driver's rows: SQLite times are naive UTC (text in
+    # prepared rows, naive datetimes from Django's sqlite3 converters).
+    values = list(row[: len(FACT_COLUMNS)])
+    for i in (5, 6, 21):
+        v = values[i]
+        if isinstance(v, str):
+            v = datetime.fromisoformat(v)
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        values[i] = v
+    return Facts(*values)
+
+
+def _vendor_cells(cells: Sequence[CellDeltas], vendor: str) -> tuple[CellDeltas, ...]:
+    """The cell deltas keyed as they are written: on SQLite each key's day or month as ISO text."""
+    return _text_cells(cells) if vendor == "sqlite" else tuple(cells)
+
+
+def _text_cells(cells: Sequence[CellDeltas]) -> tuple[CellDeltas, ...]:
+    """The cell deltas with each key's day or month as ISO text (both databases take it)."""
+    text: dict[date, str] = {}  # one conversion per distinct date
+    out = []
+    for deltas in cells:
+        keyed: CellDeltas = {}
         for key, v in deltas.items():
             d = key[-1]
             iso = text.get(d)
             if iso is None:
                 iso = text[d] = d.isoformat()
-            rows.append((*key[:-1], iso, *v))
-    else:
-        rows = [(*key, *v) for key, v in deltas.items()]
-    table = model._meta.db_table
-    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in CELL_METRICS)
-    _upsert(table, keys, (*keys, *CELL_METRICS), rows, sets)
+            keyed[(*key[:-1], iso)] = v
+        out.append(keyed)
+    return tuple(out)
+
+
+def _write_cells(cell_rows: Sequence[Sequence[tuple[Any, ...]]]) -> None:
+    for (model, keys), rows in zip(_CELL_TABLES, cell_rows, strict=True):
+        if not rows:
+            continue
+        table = model._meta.db_table
+        sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in CELL_METRICS)
+        _upsert(table, keys, (*keys, *CELL_METRICS), rows, sets)
 
 
 def _upsert(
@@ -324,24 +390,76 @@ def rebuild_cells_from_facts() -> int:
     return len(codes)
 
 
+PREPARE_HOOK = "indices"
+"""The name of the index's prepare hook in dossiers.signals.prepare_hooks (registered in IndicesConfig.ready)."""
+
+PreparedBatch = tuple[str, list[tuple[Any, ...]], tuple[list[tuple[Any, ...]], ...]]
+"""What the prepare hook hands back: the vendor, one fact row per document, each cell table's rows."""
+
+
+def load_prepare_context() -> tuple[Parameters, dict[str, bool]]:
+    """What deriving facts needs from the database, read once per delivery (with dossiers' lookups)."""
+    return selectors.current_parameters(), selectors.paper_results()
+
+
+def prepare_batch(
+    items: Sequence[tuple[str, Any, Source]], context: tuple[Parameters, Mapping[str, bool]], vendor: str
+) -> PreparedBatch:
+    """The prepare hook: facts rows and summed cell rows of a batch, as if every document were new.
+
+    Pure (no database): it runs where the batch is validated, before the writers' lock; the receiver
+    corrects it under the lock for the dossiers that existed, were not written or were moved on by
+    status events (`on_dossiers_stored`). Rows are plain tuples with times and days as text, which
+    both databases take and which pickle several times faster than datetime objects (a batch from an
+    import worker is pickled), sorted by key: the B-trees then fill in order.
+    """
+    params, paper = context
+    sqlite = vendor == "sqlite"
+    facts = [
+        facts_of_stored(doc, paper=paper.get(doc.procedure_code, True), params=params) for _, doc, _ in items
+    ]
+    rows = sorted(
+        _fact_row(f, source, sqlite, text=True) for f, (_, _, source) in zip(facts, items, strict=True)
+    )
+    return vendor, rows, _cell_rows(_text_cells(cell_deltas((), facts)))
+
+
+def _cell_rows(cells: Sequence[CellDeltas]) -> tuple[list[tuple[Any, ...]], ...]:
+    # Keys are unique within a table, so sorting compares keys only.
+    return tuple(sorted((*key, *v) for key, v in deltas.items() if any(v)) for deltas in cells)
+
+
 def on_dossiers_stored(
     sender: Any = None,
     *,
     codes: Sequence[str] = (),
     documents: Sequence[Any] | None = None,
     sources: Mapping[str, Source] | None = None,
+    prepared: Mapping[str, Any] | None = None,
+    moved: Iterable[str] | None = None,
     **_: Any,
 ) -> None:
     """Signal receiver for the dossiers app: refresh the index for a batch just written, in its transaction.
 
-    With the documents as the ingestion parsed them, facts are derived without re-reading or re-parsing
-    the rows (indices.facts.facts_of_stored); otherwise the rows are read again (sync_facts).
+    With what the prepare hook made of the batch before the lock, only the corrections are computed
+    here; with the documents alone, facts are derived without re-reading or re-parsing the rows
+    (indices.facts.facts_of_stored); otherwise the rows are read again (sync_facts).
     """
     if not codes:
         return
     if documents is None or sources is None:
         sync_facts(codes=codes, now=datetime.now(UTC))
         return
+    batch = prepared.get(PREPARE_HOOK) if prepared else None
+    if batch is not None and batch[0] == connection.vendor:
+        _apply_prepared(batch, codes=codes, documents=documents, sources=sources, moved=set(moved or ()))
+        return
+    new = _facts_now(documents)
+    old = [fact_from_row(r) for chunk in _chunks(list(codes)) for r in _fact_rows(chunk)]
+    apply_facts(old=old, new=new, sources=sources)
+
+
+def _facts_now(documents: Sequence[Any]) -> list[Facts]:
     from thuocdo.catalog.models import Procedure as CatalogProcedure
 
     params = selectors.current_parameters()
@@ -351,9 +469,78 @@ def on_dossiers_stored(
         paper.update(
             CatalogProcedure.objects.filter(code__in=chunk).values_list("code", "issues_paper_result")
         )
-    new = [facts_of_stored(d, paper=paper.get(d.procedure_code, True), params=params) for d in documents]
-    old = [fact_from_row(r) for chunk in _chunks(list(codes)) for r in _fact_rows(chunk)]
-    apply_facts(old=old, new=new, sources=sources)
+    return [facts_of_stored(d, paper=paper.get(d.procedure_code, True), params=params) for d in documents]
+
+
+def _apply_prepared(
+    batch: PreparedBatch,
+    *,
+    codes: Sequence[str],
+    documents: Sequence[Any],
+    sources: Mapping[str, Source],
+    moved: set[str],
+) -> None:
+    """Write a prepared batch's facts and cells, corrected for what the write found (under the lock)."""
+    vendor, rows, cell_rows = batch
+    written = set(codes)
+    # Prepared but not written (not newer than the stored version), or moved on by status events:
+    # what the prepared cells counted for them is taken back, and the moved ones are derived again.
+    dropped = [row for row in rows if row[0] not in written or row[0] in moved]
+    take_back = [_facts_of_row(row) for row in dropped]
+    if dropped:
+        gone = {row[0] for row in dropped}
+        rows = [row for row in rows if row[0] not in gone]
+    added: list[Facts] = []
+    if moved:
+        again = [(code, doc) for code, doc in zip(codes, documents, strict=True) if code in moved]
+        added = _facts_now([doc for _, doc in again])
+        sqlite = vendor == "sqlite"
+        rows = rows + [
+            _fact_row(f, sources[code], sqlite, text=True) for f, (code, _) in zip(added, again, strict=True)
+        ]
+    # Replaced dossiers: what they counted for before (nothing on a fresh ingest).
+    take_back.extend(_facts_of_row(row) for row in _stored_fact_rows(codes))
+    if take_back or added:
+        correction = _text_cells(cell_deltas(take_back, added))
+        cell_rows = tuple(
+            _merged(table, keys, delta)
+            for table, (_, keys), delta in zip(cell_rows, _CELL_TABLES, correction, strict=True)
+        )
+    _write_fact_rows(rows)
+    _write_cells(cell_rows)
+
+
+def _stored_fact_rows(codes: Sequence[str]) -> list[tuple[Any, ...]]:
+    # The driver's cursor: the ORM's per-parameter preparation costs more than the lookup itself here.
+    table = DossierFact._meta.db_table
+    columns = ", ".join(FACT_COLUMNS)
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    mark = "?" if connection.vendor == "sqlite" else "%s"
+    out: list[tuple[Any, ...]] = []
+    try:
+        for chunk in _chunks(list(codes)):
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE code IN ({', '.join([mark] * len(chunk))})",  # noqa: S608 - names only; values are bound
+                list(chunk),
+            )
+            out.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return out
+
+
+def _merged(
+    rows: list[tuple[Any, ...]], keys: Sequence[str], correction: CellDeltas
+) -> list[tuple[Any, ...]]:
+    if not correction:
+        return rows
+    width = len(keys)
+    table = {row[:width]: row[width:] for row in rows}
+    for key, v in correction.items():
+        held = table.get(key)
+        table[key] = v if held is None else tuple(a + b for a, b in zip(held, v, strict=True))
+    return sorted((*key, *v) for key, v in table.items() if any(v))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import Figure, machine
+from bench import Figure, cpu_speed, machine
 
 
 def available() -> list[str]:
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     print(f"Machine: {machine()}")
+    print(f"CPU speed: {cpu_speed()}")
     print(f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
     failed = 0
     for name in names:

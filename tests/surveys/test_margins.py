@@ -59,6 +59,8 @@ def test_margins_typed_on_the_page_are_stored_shown_and_audited(manager, answere
     }
     table = html.split('id="bang-tong-the-bien"')[1].split("</table>")[0]
     assert "5.200" in table and "X.BMT" in table
+    # Read back in the questionnaire's words, the codes beside them.
+    assert "Giới tính <code>gender</code>" in table and "Nữ <code>2</code>" in table
     entry = AuditEntry.objects.get(action="surveys.campaign.margins")
     assert entry.data["from"] == {} and entry.data["to"]["gender"] == {"1": 4800.0, "2": 5200.0}
     # The box shows what is stored, and emptying it removes the margins (audited too).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import get_language
 
 from thuocdo.core.index766 import Period, parse_period
 from thuocdo.indices import selectors as index_selectors
@@ -287,6 +288,7 @@ def figures_for(
                 value=ind.rate,
                 components={
                     "label": ind.name_vi,
+                    "label_en": ind.name_en,
                     "group": ind.group,
                     "numerator": ind.numerator,
                     "denominator": ind.denominator,
@@ -301,6 +303,15 @@ def figures_for(
 
 # ----------------------------------------------------------------------------------------------
 # Reading what was published
+
+
+def label_in_language(components: Mapping[str, Any]) -> str:
+    """A published figure's label in the page's language: `label_en` on English pages when it was stored.
+
+    Figures published before English names were stored carry only `label`; they keep showing it.
+    """
+    english = (get_language() or "").startswith("en")
+    return str((english and components.get("label_en")) or components.get("label", ""))
 
 
 def published_months() -> list[Index766Month]:
@@ -442,7 +453,7 @@ def _rows(figures: list[dict[str, Any]]) -> dict[str, RankRow]:
             groups=[
                 GroupPoints(
                     g["measure"].partition(":")[2],
-                    str(g["components"].get("label", "")),
+                    label_in_language(g["components"]),
                     g["value"],
                     Decimal(str(g["components"]["max_points"])) if "max_points" in g["components"] else None,
                 )

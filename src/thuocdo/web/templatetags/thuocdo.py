@@ -14,11 +14,18 @@ from typing import Any
 from django import template
 from django.urls import translate_url
 
+from thuocdo.publication.index766 import label_in_language as _label_in_language
 from thuocdo.surveys.labels import quadrant_label as _quadrant_label
 from thuocdo.web import navigation
 from thuocdo.web.presentation import find_band, format_date, format_number, format_percent
 
 register = template.Library()
+
+
+@register.filter
+def label_in_language(components: object) -> str:
+    """A published figure's label in the page's language: `label_en` on English pages when it was stored."""
+    return _label_in_language(components) if isinstance(components, dict) else ""
 
 
 @register.filter

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,3 +70,34 @@ def cpu_speed() -> str:
             total += i
         best = min(best, time.perf_counter() - began)
     return f"{best * 1000:.0f} ms for a 2,000,000-step Python loop (best of 5; lower is faster)"
+
+
+def recreate_database(url: str) -> bool:
+    """Drop and create the PostgreSQL database of `url`; False when no server answers (the figure is skipped)."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The bench WSGI app under gunicorn, 2 sync workers on 127.0.0.1:`port` (the caller waits and stops it)."""
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and server, fixed arguments
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "600",
+         "--log-level", "warning", "bench._wsgi:application"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+    )  # fmt: skip

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, free_port, recreate_database, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 FRESH_URL = os.environ.get("THUOCDO_BENCH_FRESH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_fresh")
@@ -104,25 +104,12 @@ def run(*, quick: bool) -> list[Figure]:
     return figures
 
 
-def _fresh_postgres() -> bool:
-    import psycopg
-
-    base, _, name = FRESH_URL.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
 def _child(db: str, n: int) -> dict[str, Any] | None:
     env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="thuocdo-fresh-") as tmp:
         env["THUOCDO_VAR_DIR"] = tmp
         if db == "postgresql":
-            if not _fresh_postgres():
+            if not recreate_database(FRESH_URL):
                 return None
             env["DATABASE_URL"] = FRESH_URL
         else:
@@ -252,7 +239,7 @@ def _http_main(n: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, connections, transaction
 
-    from bench.ingest import _free_port, _wait
+    from bench.ingest import _wait
     from thuocdo.dossiers.services import create_source
     from thuocdo.dossiers.synthetic import generate
 
@@ -269,25 +256,8 @@ def _http_main(n: int) -> dict[str, Any]:
     ]
     warm = json.dumps({"documents": list(generate(BATCH, seed=198, first_seq=61_000_000))}).encode()
     connection.close()  # the server's workers write; this process only reads, on the watcher's connection
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "600",
-            "--log-level",
-            "warning",
-            "bench._wsgi:application",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench._settings"},
-    )
+    port = free_port()
+    server = start_gunicorn(port, {**os.environ, "DJANGO_SETTINGS_MODULE": "bench._settings"})
     sent: dict[int, float] = {}
     answered: dict[int, float] = {}
     seen: dict[int, float] = {}

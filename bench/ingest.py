@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, free_port, recreate_database, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench")
@@ -113,7 +113,7 @@ def _child(db: str, sizes: dict[str, int]) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory(prefix="thuocdo-bench-") as tmp:
         env["THUOCDO_VAR_DIR"] = tmp
         if db == "postgresql":
-            if not _fresh_postgres():
+            if not recreate_database(PG_URL):
                 return None
             env["DATABASE_URL"] = PG_URL
         else:
@@ -129,19 +129,6 @@ def _child(db: str, sizes: dict[str, int]) -> dict[str, Any] | None:
         ]
         out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
         return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _fresh_postgres() -> bool:
-    import psycopg
-
-    base, _, name = PG_URL.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,12 +363,6 @@ def _orm_baseline(docs: list[dict[str, Any]]) -> float:
     return len(lines) / (time.perf_counter() - started)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _http(opts: argparse.Namespace) -> tuple[float, int, float]:
     from django.db import transaction
 
@@ -390,25 +371,8 @@ def _http(opts: argparse.Namespace) -> tuple[float, int, float]:
 
     with transaction.atomic():
         _, key = create_source(name=f"bench-{time.time_ns()}")
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "600",
-            "--log-level",
-            "warning",
-            "bench._wsgi:application",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
+    port = free_port()
+    server = start_gunicorn(port, os.environ.copy())
     try:
         _wait(port)
         batches = []

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_FLOOR_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_floor")
@@ -83,7 +83,7 @@ def _child(db: str, n: int) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory(prefix="thuocdo-floor-") as tmp:
         env["THUOCDO_VAR_DIR"] = tmp
         if db == "postgresql":
-            if not _fresh_postgres():
+            if not recreate_database(PG_URL):
                 return None
             env["DATABASE_URL"] = PG_URL
         else:
@@ -91,19 +91,6 @@ def _child(db: str, n: int) -> dict[str, Any] | None:
         args = [sys.executable, "-m", "bench.ingest_floor", "--child", f"--n={n}"]
         out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
         return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _fresh_postgres() -> bool:
-    import psycopg
-
-    base, _, name = PG_URL.rpartition("/")
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 # ----------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, free_port, recreate_database
 
 # ruff: noqa: S603, S607 - the benchmark runs our own interpreter, servers and wrk with fixed arguments
 
@@ -133,25 +133,6 @@ function request() return wrk.format("POST", "/baseline", {["Content-Type"]="app
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _recreate(url: str) -> bool:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    try:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
 def _wrk(port: int, script: Path, seconds: int) -> dict[str, Any]:
     out = subprocess.run(
         ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
@@ -207,7 +188,7 @@ def run(*, quick: bool) -> list[Figure]:
     """Measure web-form and OpenRosa submissions beside the trivial-view baseline on PostgreSQL."""
     if shutil.which("wrk") is None:
         return [Figure("skipped: wrk not installed (apt-get install wrk)", 0, "req/s")]
-    if not _recreate(PG_URL):
+    if not recreate_database(PG_URL):
         return [Figure("skipped: PostgreSQL not reachable", 0, "req/s")]
     seconds = 4 if quick else 10
     work = Path(tempfile.mkdtemp(prefix="thuocdo-bench-sub-"))
@@ -306,7 +287,7 @@ def _until_answering(port: int, seconds: float = 90.0) -> None:
 
 
 def _serve(options: list[str], *, env: dict[str, str], work: Path, seconds: int) -> dict[str, dict[str, Any]]:
-    port = _free_port()
+    port = free_port()
     program, *options = options
     if program == "granian":
         bind = ["--host", "127.0.0.1", "--port", str(port)]

@@ -472,6 +472,19 @@ def campaign_margins(campaign: Campaign) -> dict[str, dict[str, float]]:
     return out
 
 
+def labelled_margins(
+    margins: Mapping[str, Mapping[str, float]], variables: Sequence[MarginVariable]
+) -> list[tuple[str, str, str, str, float]]:
+    """(variable, its label, category, its label, population) rows: margins read back in the questionnaire's words."""
+    known = {v.code: (v.label, dict(v.categories)) for v in variables}
+    rows = []
+    for variable, controls in margins.items():
+        label, categories = known.get(variable, (variable, {}))
+        for category, count in controls.items():
+            rows.append((variable, label, category, categories.get(category, category), count))
+    return rows
+
+
 def margin_problem(
     rows: Sequence[Mapping[str, Any]],
     margins: Mapping[str, Mapping[str, float]],

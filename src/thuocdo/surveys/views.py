@@ -425,24 +425,11 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "calibrated": calibrated,
             "calibration": _calibration_table(calibrated, instrument),
             "margins": margins,
-            "margin_rows": _margin_rows(margins, margin_variables),
+            "margin_rows": selectors.labelled_margins(margins, margin_variables),
             "margin_variables": margin_variables,
             "margins_form": MarginsForm(initial={"margins_text": _margins_text(campaign)}),
         },
     )
-
-
-def _margin_rows(
-    margins: dict[str, dict[str, float]], variables: list[selectors.MarginVariable]
-) -> list[tuple[str, str, str, str, float]]:
-    # Analysts entered codes ("gender", "1"); the page reads them back with the questionnaire's words.
-    known = {v.code: (v.label, dict(v.categories)) for v in variables}
-    rows = []
-    for variable, controls in margins.items():
-        label, categories = known.get(variable, (variable, {}))
-        for category, count in controls.items():
-            rows.append((variable, label, category, categories.get(category, category), count))
-    return rows
 
 
 @login_required

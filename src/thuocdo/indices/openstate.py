@@ -46,6 +46,22 @@ def late_start(f: Facts) -> datetime | None:
     return start if start < f.open_until else None
 
 
+def _open_flags(f: Facts) -> tuple[int, ...]:
+    # What an open dossier counts for while it is open; the late counters (positions 2-4) move on their own days.
+    cp = f.closed and f.paper
+    return (
+        int(f.due_known),
+        int(f.due_known and f.flagged),
+        0,
+        0,
+        0,
+        int(cp and f.online and not f.e_result),
+        int(cp),
+        int(cp and f.result_file),
+        int(cp and f.has_files and not f.result_file),
+    )
+
+
 def events(f: Facts) -> list[tuple[date, tuple[int, ...]]]:
     """The (day, counter deltas) of one dossier, in OPEN_METRICS order (several may share a day)."""
     if f.excluded:
@@ -54,18 +70,7 @@ def events(f: Facts) -> list[tuple[date, tuple[int, ...]]]:
     out: list[tuple[date, tuple[int, ...]]] = []
     end = vn_day(f.open_until) if settles else None
     if f.received_at < f.open_until:
-        cp = f.closed and f.paper
-        flags = (
-            int(f.due_known),
-            int(f.due_known and f.flagged),
-            0,
-            0,
-            0,
-            int(cp and f.online and not f.e_result),
-            int(cp),
-            int(cp and f.result_file),
-            int(cp and f.has_files and not f.result_file),
-        )
+        flags = _open_flags(f)
         if any(flags):
             out.append((vn_day(f.received_at), flags))
             if end is not None:
@@ -110,18 +115,7 @@ def tail_delta(f: Facts, midnight: datetime, judge: datetime) -> tuple[int, ...]
     settles = f.open_until != OPEN_UNTIL
     ends_now = settles and midnight <= f.open_until <= judge
     if f.received_at < f.open_until:
-        cp = f.closed and f.paper
-        flags = (
-            int(f.due_known),
-            int(f.due_known and f.flagged),
-            0,
-            0,
-            0,
-            int(cp and f.online and not f.e_result),
-            int(cp),
-            int(cp and f.result_file),
-            int(cp and f.has_files and not f.result_file),
-        )
+        flags = _open_flags(f)
         sign = int(midnight <= f.received_at < judge) - int(ends_now)
         for i, v in enumerate(flags):
             total[i] += sign * v

@@ -42,8 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TARGET_RATE, TARGET_P99_MS = 1000.0, 50.0
+
+
 # granian (Rust HTTP server, WSGI interface): `make serve` runs it so; see docs/adr/0003-production-server.md.
-GRANIAN = ["granian", "--interface", "wsgi", "--workers", "2", "--no-ws", "--log-level", "warning"]
+def _granian(workers: int, threads: int) -> list[str]:
+    return ["granian", "--interface", "wsgi", "--workers", str(workers), "--blocking-threads", str(threads),
+            "--no-ws", "--log-level", "warning"]  # fmt: skip
+
 
 SETTINGS = """
 from thuocdo.config.settings import *  # noqa
@@ -86,7 +91,8 @@ with transaction.atomic():
     services.draw_sample(campaign=c, frame=frame, actor="bench", seed=1)
     services.set_campaign_status(campaign=c, status="open", actor="bench")
     key = services.set_enumerator_key(campaign=c, actor="bench")
-    tokens = [services.invitation_token(i) for i in Invitation.objects.filter(campaign=c).order_by("id")]
+    # What the invitation form posts back besides the answers: its token and "campaign.stratum" (ref).
+    tokens = [f"{services.invitation_token(i)} {c.pk}.{i.stratum_id}" for i in Invitation.objects.filter(campaign=c).order_by("id")]
     print(json.dumps({"tokens": tokens, "key": key, "version": form_version(c),
                       "criteria": [x.code for x in c.instrument.instrument.criteria if x.asked_if is None]}))
 """
@@ -113,8 +119,9 @@ function init(args)
 end
 function request()
   i = i + 1
-  return wrk.format("POST", "/khao-sat/" .. tokens[(i %% #tokens) + 1] .. "/", {["Content-Type"]="application/x-www-form-urlencoded",
-    ["Cookie"]="csrftoken=%(csrf)s", ["X-CSRFToken"]="%(csrf)s"}, body)
+  local token, ref = tokens[(i %% #tokens) + 1]:match("(%%S+) (%%S+)")
+  return wrk.format("POST", "/khao-sat/" .. token .. "/", {["Content-Type"]="application/x-www-form-urlencoded",
+    ["Cookie"]="csrftoken=%(csrf)s", ["X-CSRFToken"]="%(csrf)s"}, body .. "&ref=" .. ref)
 end
 """
 LUA_OPENROSA = """
@@ -218,14 +225,7 @@ def run(*, quick: bool) -> list[Figure]:
     csrf = "b" * 32
     groups = "".join(f"<{c}>{4 + (i % 2)}</{c}>" for i, c in enumerate(setup["criteria"]))
     # Each server configuration gets its own share of the tokens (two wrk threads, half a share each).
-    configs = [
-        ("gunicorn 2 sync workers (baseline server)", ["gunicorn", "-w", "2", "-k", "sync"], {}),
-        ("gunicorn 2 sync workers, full middleware stack (lane off)", ["gunicorn", "-w", "2", "-k", "sync"],
-         {"THUOCDO_SUBMISSION_LANE": "0"}),
-        ("gunicorn 2 workers × 4 threads (gthread)", ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4"], {}),
-        ("granian WSGI 2 workers × 4 threads (make serve)", [*GRANIAN, "--blocking-threads", "4"], {}),
-        ("granian WSGI 2 workers × 1 thread", [*GRANIAN, "--blocking-threads", "1"], {}),
-    ]  # fmt: skip
+    configs = _configs()
     if shutil.which("granian", path=str(ROOT / ".venv" / "bin")) is None:
         configs = [c for c in configs if c[1][0] != "granian"]
     share = len(setup["tokens"]) // len(configs)
@@ -259,6 +259,31 @@ def run(*, quick: bool) -> list[Figure]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return figures
+
+
+def _configs() -> list[tuple[str, list[str], dict[str, str]]]:
+    """The server configurations to measure: all of them, or those named in THUOCDO_BENCH_SERVERS
+    (comma-separated keys, e.g. `granian-2x1,gunicorn-sync`) when exploring one change."""
+    configs = {
+        "gunicorn-sync": ("gunicorn 2 sync workers (baseline server)", ["gunicorn", "-w", "2", "-k", "sync"], {}),
+        "gunicorn-sync-lane-off": ("gunicorn 2 sync workers, full middleware stack (lane off)",
+                                   ["gunicorn", "-w", "2", "-k", "sync"], {"THUOCDO_SUBMISSION_LANE": "0"}),
+        "gunicorn-gthread": ("gunicorn 2 workers × 4 threads (gthread)",
+                             ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4"], {}),
+        "granian-2x4": ("granian WSGI 2 workers × 4 threads (make serve)", _granian(2, 4), {}),
+        "granian-2x1": ("granian WSGI 2 workers × 1 thread", _granian(2, 1), {}),
+    }  # fmt: skip
+    wanted = [k.strip() for k in os.environ.get("THUOCDO_BENCH_SERVERS", "").split(",") if k.strip()]
+    for key in wanted:
+        if key not in configs:
+            # An ad-hoc layout, e.g. granian-3x1: WORKERSxTHREADS.
+            workers, threads = key.removeprefix("granian-").split("x")
+            configs[key] = (
+                f"granian WSGI {workers} workers × {threads} threads",
+                _granian(int(workers), int(threads)),
+                {},
+            )
+    return [configs[k] for k in wanted] if wanted else list(configs.values())
 
 
 def _synchronous_commit() -> str:

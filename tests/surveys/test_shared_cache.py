@@ -67,3 +67,29 @@ def test_two_processes_share_one_limit(tmp_path, backend):
 
     assert run() == 0  # 4 of 5 allowed
     assert run() == 3  # the 5th is allowed, the 6th to 8th are over the limit
+
+
+def test_a_redis_count_survives_a_dropped_connection(settings):
+    """Each thread keeps its own Redis connection for counting: a server restart must not lose a count."""
+    if not _redis_up():
+        pytest.skip("Redis or the redis package is not available")
+    import redis
+    from django.core.cache import cache, caches
+
+    from thuocdo.surveys.fastpath import count_event
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    assert caches["default"].__class__.__name__ == "RedisCache"
+    admin = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    admin.flushdb()
+    name = "thuocdo:rl:test:dropped"
+    assert [count_event(name, 60), count_event(name, 60)] == [1, 2]
+    admin.client_kill_filter(_type="normal", skipme=True)  # what a Redis restart does to our socket
+    assert count_event(name, 60) == 3
+    assert cache.get(name) == 3  # the cache reads the same key
+    assert 60 < admin.ttl(cache.make_key(name)) <= 120  # the window's key expires

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -53,7 +54,26 @@ def writes(guard: str) -> list[str]:
     return ["WITH"] if connection.vendor == "postgresql" else [guard, "INSERT"]
 
 
-def test_a_web_submission_reads_once_and_writes_once(client, campaign):
+def form_ref(client, token: str) -> str:
+    """What the invitation form posts back besides the answers: "campaign.stratum" (its hidden `ref`)."""
+    page = client.get(reverse("surveys:invitation", args=[token])).content.decode()
+    match = re.search(r'name="ref" value="([0-9]+\.[0-9]+)"', page)
+    assert match, "the invitation form carries its ref"
+    return match[1]
+
+
+def test_a_web_submission_from_its_form_is_one_write(client, campaign):
+    tokens = draw(campaign)
+    sheet = {**full_sheet(5), "ref": form_ref(client, tokens[1])}  # the form gives the worker its copy
+    with CaptureQueriesContext(connection) as queries:
+        sent = client.post(reverse("surveys:invitation", args=[tokens[1]]), sheet)
+    assert sent.status_code == 302
+    assert statements(queries.captured_queries) == writes("UPDATE")
+    stored = Response.objects.get(answers__A1=5)
+    assert stored.stratum == Invitation.objects.get(token_hash=selectors.sha256(tokens[1])).stratum.code
+
+
+def test_a_web_submission_without_its_ref_reads_once_and_writes_once(client, campaign):
     tokens = draw(campaign)
     client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet(4))  # the worker's copy is built
     sheet = full_sheet(5)
@@ -64,13 +84,67 @@ def test_a_web_submission_reads_once_and_writes_once(client, campaign):
     assert Response.objects.filter(answers__A1=5).count() == 1
 
 
-def test_an_openrosa_submission_reads_once_and_writes_once(client, campaign):
+def test_a_used_token_sent_again_with_its_ref_is_not_stored_twice(client, campaign):
+    tokens = draw(campaign)
+    ref = form_ref(client, tokens[0])
+    url = reverse("surveys:invitation", args=[tokens[0]])
+    assert client.post(url, {**full_sheet(), "ref": ref}).status_code == 302
+    again = client.post(url, {**full_sheet(), "ref": ref})
+    assert "đã được gửi" in again.content.decode() and Response.objects.count() == 1
+
+
+def test_a_ref_naming_another_stratum_or_campaign_does_not_change_where_the_answer_counts(
+    client, campaign, world
+):
+    tokens = draw(campaign)
+    invitation = Invitation.objects.get(token_hash=selectors.sha256(tokens[0]))
+    other = campaign.strata.exclude(pk=invitation.stratum_id).first()
+    form_ref(client, tokens[0])
+    url = reverse("surveys:invitation", args=[tokens[0]])
+    assert client.post(url, {**full_sheet(), "ref": f"{campaign.pk}.{other.pk}"}).status_code == 302
+    assert (
+        client.post(
+            reverse("surveys:invitation", args=[tokens[1]]), {**full_sheet(), "ref": "999999.1"}
+        ).status_code
+        == 302
+    )
+    assert [r.stratum for r in Response.objects.order_by("stratum")] == sorted(
+        [invitation.stratum.code, Invitation.objects.get(token_hash=selectors.sha256(tokens[1])).stratum.code]
+    )
+
+
+def test_an_openrosa_submission_is_one_write_once_the_worker_knows_the_key(client, campaign):
     key = services.set_enumerator_key(campaign=campaign, actor="test")
-    assert odk(client, key, campaign).status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        assert odk(client, key, campaign).status_code == 201
+    assert statements(queries.captured_queries)[0] == "SELECT"  # the first one reads the key's campaign
     data = submission(campaign)
     with CaptureQueriesContext(connection) as queries:
         assert client.post(f"/openrosa/key/{key}/submission", data).status_code == 201
-    assert statements(queries.captured_queries) == ["SELECT", *writes("INSERT")]
+    assert statements(queries.captured_queries) == writes("INSERT")
+    assert Response.objects.count() == 2
+
+
+def test_a_new_enumerator_key_shuts_the_old_one_out_at_once(client, campaign):
+    old = services.set_enumerator_key(campaign=campaign, actor="test")
+    assert odk(client, old, campaign).status_code == 201
+    services.set_enumerator_key(campaign=campaign, actor="test")
+    assert odk(client, old, campaign).status_code == 404
+    assert Response.objects.count() == 1
+
+
+def test_a_resent_openrosa_sheet_is_acknowledged_once_the_worker_knows_the_key(client, campaign):
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    assert odk(client, key, campaign).status_code == 201
+    data = submission(campaign)
+    xml = data["xml_submission_file"].read()
+    first = client.post(
+        f"/openrosa/key/{key}/submission", {"xml_submission_file": SimpleUploadedFile("s.xml", xml)}
+    )
+    again = client.post(
+        f"/openrosa/key/{key}/submission", {"xml_submission_file": SimpleUploadedFile("s.xml", xml)}
+    )
+    assert (first.status_code, again.status_code) == (201, 202)
     assert Response.objects.count() == 2
 
 
@@ -79,8 +153,9 @@ def test_closing_a_campaign_stops_answers_at_once(client, campaign):
     key = services.set_enumerator_key(campaign=campaign, actor="test")
     assert client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet()).status_code == 302
     assert odk(client, key, campaign).status_code == 201
+    ref = form_ref(client, tokens[1])  # a form opened before the campaign closes
     services.set_campaign_status(campaign=campaign, status=Campaign.Status.CLOSED, actor="test")
-    page = client.post(reverse("surveys:invitation", args=[tokens[1]]), full_sheet())
+    page = client.post(reverse("surveys:invitation", args=[tokens[1]]), {**full_sheet(), "ref": ref})
     assert "không còn nhận phiếu" in page.content.decode()
     assert odk(client, key, campaign).status_code == 404
     assert (

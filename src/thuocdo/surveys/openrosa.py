@@ -26,11 +26,11 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from thuocdo.accounts.selectors import ENTER_DATA, scope_for
+from thuocdo.shared.clock import local_today
 from thuocdo.surveys import selectors, services
 from thuocdo.surveys.models import Campaign, Channel, SeenKey
 from thuocdo.surveys.selectors import CampaignSnapshot
@@ -258,6 +258,14 @@ def parse_xml(data: bytes) -> ElementTree.Element:
 @csrf_exempt
 def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """HEAD: 204 pre-flight. POST multipart with xml_submission_file: 201 stored, 202 duplicate, 4xx with the XML path."""
+    if key is not None and request.method == "POST":
+        # Without the read when this worker holds the key's campaign (selectors.Held): only a stored sheet
+        # is answered from that attempt; anything else is asked again below, with the campaign read.
+        held = selectors.held_campaign_for_key(key)
+        if held is not None:
+            response = _receive(request, [held.snapshot], held=held)
+            if response.status_code == 201:
+                return response
     campaigns = _campaigns(request, key)
     if campaigns is None:
         return _challenge()
@@ -267,6 +275,25 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
         return _headers(HttpResponse(status=204))
     if request.method != "POST":
         return _message("Chỉ nhận HEAD hoặc POST.", 405)
+    return _receive(request, campaigns)
+
+
+def _burst(request: HttpRequest, device: str) -> bool:
+    """Count this submission against its device's burst limit, once per request (a held attempt that
+    did not store its sheet is followed by a second one)."""
+    counted: bool | None = getattr(request, "_thuocdo_burst", None)
+    if counted is None:
+        counted = bool(device) and services.over_limit(
+            "device", device, limit=services.DEVICE_BURST_PER_MINUTE, seconds=60
+        )
+        request._thuocdo_burst = counted  # type: ignore[attr-defined]
+    return counted
+
+
+def _receive(
+    request: HttpRequest, campaigns: list[CampaignSnapshot], held: selectors.Held | None = None
+) -> HttpResponse:
+    """Read, check and store one submitted sheet for one of these campaigns."""
     if not _dechunk(request):
         return _message("Phiếu quá lớn.", 413)
     try:
@@ -326,18 +353,17 @@ def submission(request: HttpRequest, key: str | None = None) -> HttpResponse:
         )
     start, end = _parse_time(values.get("start", "")), _parse_time(values.get("end", ""))
     seconds = (end - start).total_seconds() if start and end else None
-    device = values.get("deviceID", "")
-    burst = bool(device) and services.over_limit(
-        "device", device, limit=services.DEVICE_BURST_PER_MINUTE, seconds=60
-    )
+    burst = _burst(request, values.get("deviceID", ""))
     instrument = campaign.instrument
     raw = {c.code: values[c.code] for c in instrument.criteria if values.get(c.code)}
     raw.update({q.code: values[q.code] for q in instrument.questions if values.get(q.code)})
     try:
         services.submit_response(
-            campaign=campaign, channel=Channel.ENUMERATOR, raw=raw, today=timezone.localdate(), stratum=stratum,
-            dedupe=(SeenKey.Kind.INSTANCE, f"{campaign.id}:{instance_id}"), seconds=seconds, burst=burst,
+            campaign=campaign, channel=Channel.ENUMERATOR, raw=raw, today=local_today(), stratum=stratum,
+            dedupe=(SeenKey.Kind.INSTANCE, f"{campaign.id}:{instance_id}"), seconds=seconds, burst=burst, held=held,
         )  # fmt: skip
+    except services.Unconfirmed:
+        return _message("Đợt khảo sát cần được đọc lại.", 409)  # only after a held attempt, which is retried
     except services.Duplicate:
         return _message("Phiếu này đã được nhận trước đó.", 202)
     except services.InvalidAnswers as exc:

@@ -76,6 +76,11 @@ class Duplicate(SurveyError):
     """Already received: acknowledge, store nothing."""
 
 
+class Unconfirmed(SurveyError):
+    """A write made without the read (selectors.Held) touched nothing: the token may be used or unknown,
+    the sheet a duplicate, or the campaign changed. Nothing was stored; read, then submit again."""
+
+
 class RateLimited(SurveyError):
     """Too many submissions from one source in the window."""
 
@@ -514,25 +519,69 @@ def one_statement_writes() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
-def _guard_sql(guard: tuple[str, ...]) -> tuple[str, list[Any]]:
+# What a write confirms when it was made without the read (selectors.Held): the campaign is open and
+# unchanged since the worker read it, and still reached by the same enumerator key when it came by one.
+_HELD = (
+    "EXISTS (SELECT 1 FROM {campaign} c JOIN {instrument} v ON v.id = c.instrument_id "
+    "WHERE c.id = %s AND c.status = %s AND CAST(c.updated_at AS TEXT) = %s AND v.content_hash = %s"
+)
+# Table names are ours (formatted in once); values are parameters.
+_GUARDS = {
+    "use": "UPDATE {invitation} SET used = %s WHERE id = %s AND used = %s",
+    "token": "UPDATE {invitation} SET used = %s WHERE token_hash = %s AND used = %s AND campaign_id = %s "  # noqa: S608
+    "AND stratum_id = %s AND " + _HELD + ")",
+    "claim": "INSERT INTO {seen} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+    "claim held": "INSERT INTO {seen} (campaign_id, kind, key_hash) SELECT %s, %s, %s WHERE "
+    + _HELD
+    + ") ON CONFLICT DO NOTHING",
+    "claim held key": "INSERT INTO {seen} (campaign_id, kind, key_hash) SELECT %s, %s, %s WHERE "
+    + _HELD
+    + " AND c.enumerator_key_hash = %s) ON CONFLICT DO NOTHING",
+}
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """What claims a submission: its invitation (by id once read, or by token when held), or a dedupe key."""
+
+    kind: str  # "use" | "token" | "claim"
+    campaign_id: int
+    invitation_id: int = 0
+    token_hash: str = ""
+    stratum_id: int = 0
+    key_kind: str = ""
+    key: str = ""
+    held: selectors.Held | None = None
+
+
+def _guard_sql(guard: _Guard) -> tuple[str, list[Any]]:
     """The statement that claims a submission: mark its invitation used, or insert its duplicate key.
 
     Either touches one row only if nobody did before: of two concurrent twins exactly one wins, the
-    other waits for it (row lock / unique index) and then touches nothing.
+    other waits for it (row lock / unique index) and then touches nothing. A held claim also touches
+    nothing when the campaign is no longer as the worker holds it.
     """
-    if guard[0] == "use":
-        sql = _SQL.get("use")
-        if sql is None:
-            table = fastpath.quote(Invitation._meta.db_table)
-            sql = _SQL["use"] = f"UPDATE {table} SET used = %s WHERE id = %s AND used = %s"  # noqa: S608 - our table
-        return sql, [True, int(guard[1]), False]
-    sql = _SQL.get("claim")
+    held = guard.held
+    confirm = [] if held is None else [held.snapshot.id, Campaign.Status.OPEN.value, *held.stamp]
+    if guard.kind == "use":
+        name, params = "use", [True, guard.invitation_id, False]
+    elif guard.kind == "token":
+        name = "token"
+        params = [True, guard.token_hash, False, guard.campaign_id, guard.stratum_id, *confirm]
+    else:
+        name, params = "claim", [guard.campaign_id, guard.key_kind, sha256(guard.key), *confirm]
+        if held is not None:
+            name += " held key" if held.key_hash else " held"
+            params += [held.key_hash] if held.key_hash else []
+    sql = _SQL.get(name)
     if sql is None:
-        table = fastpath.quote(SeenKey._meta.db_table)
-        sql = _SQL["claim"] = (
-            f"INSERT INTO {table} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"  # noqa: S608 - our table
+        sql = _SQL[name] = _GUARDS[name].format(
+            invitation=fastpath.quote(Invitation._meta.db_table),
+            seen=fastpath.quote(SeenKey._meta.db_table),
+            campaign=fastpath.quote(Campaign._meta.db_table),
+            instrument=fastpath.quote(InstrumentVersion._meta.db_table),
         )
-    return sql, [int(guard[1]), guard[2], sha256(guard[3])]
+    return sql, params
 
 
 def _insert_sql() -> tuple[str, str, list[Any]]:
@@ -548,7 +597,7 @@ def _insert_sql() -> tuple[str, str, list[Any]]:
     return _SQL["insert"], _SQL["insert_select"], fields
 
 
-def _store(obj: Response, guard: tuple[str, ...] | None) -> bool:
+def _store(obj: Response, guard: _Guard | None) -> bool:
     """INSERT a new row exactly as `save()` would (same field preparation), without the query compiler,
     after its guard claimed it; False (nothing written) when the guard had already been claimed."""
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute read through the proxy costs
@@ -559,7 +608,9 @@ def _store(obj: Response, guard: tuple[str, ...] | None) -> bool:
     elif db.vendor == "postgresql":
         # One statement: the row is inserted only if the guard touched a row, both or neither.
         guard_sql, guard_params = _guard_sql(guard)
-        sql = f"WITH guard AS ({guard_sql} RETURNING 1) {insert_select}"
+        sql = _SQL.get(guard_sql)
+        if sql is None:
+            sql = _SQL[guard_sql] = f"WITH guard AS ({guard_sql} RETURNING 1) {insert_select}"
         if fastpath.run(sql, [*guard_params, *values])[1] != 1:
             return False
     else:
@@ -603,13 +654,19 @@ def submit_response(
     seconds: float | None = None,
     burst: bool = False,
     before_result: bool = False,
+    held: selectors.Held | None = None,
+    stratum_id: int | None = None,
 ) -> Response:
     """Store one anonymous answer sheet. A token is consumed, or a dedupe key claimed, in the same step;
     the stored row keeps neither, nor any time of day.
 
     The submission endpoints pass the campaign's snapshot (read with its live status in the request's
     one query) and the invitation they have already read; other callers pass the campaign row and a token.
+    Without the read, they pass the campaign as the worker holds it (`held`; with a token, the stratum
+    the form was made for): the write confirms both, or stores nothing and raises Unconfirmed.
     """
+    if held is not None:
+        campaign = held.snapshot
     if isinstance(campaign, Campaign):
         if campaign.status != Campaign.Status.OPEN:
             raise SurveyError("campaign", "Đợt khảo sát không còn nhận phiếu.")
@@ -618,20 +675,29 @@ def submit_response(
         snapshot = campaign
     instrument = snapshot.instrument
     sheet = _check(instrument, raw)
-    if token and invitation is None:
+    if token and invitation is None and held is None:
         invitation = selectors.invitation_state(token)
         if invitation is None:
             raise SurveyError("token", "Mã mời không đúng.")
-    guard: tuple[str, ...] | None = None
-    if invitation is not None:
+    guard: _Guard | None = None
+    if held is not None and token:
+        # Written without reading the invitation: the token, the stratum the form was made for and the
+        # campaign as held are all confirmed by the write itself.
+        stratum = snapshot.stratum_of.get(stratum_id or 0, "")
+        if not stratum:
+            raise Unconfirmed("token", "Mã mời chưa được đọc.")
+        guard = _Guard(
+            "token", snapshot.id, token_hash=sha256(token.strip()), stratum_id=stratum_id or 0, held=held
+        )
+    elif invitation is not None:
         if invitation.campaign_id != snapshot.id:
             raise SurveyError("token", "Mã mời không đúng.")
-        guard = ("use", str(invitation.id))
+        guard = _Guard("use", snapshot.id, invitation_id=invitation.id)
         stratum = snapshot.stratum_of.get(invitation.stratum_id) or Stratum.objects.values_list(
             "code", flat=True
         ).get(pk=invitation.stratum_id)
     elif dedupe is not None:
-        guard = ("claim", str(snapshot.id), dedupe[0], dedupe[1])
+        guard = _Guard("claim", snapshot.id, key_kind=dedupe[0], key=dedupe[1], held=held)
     flags = quality_flags(
         instrument, sheet.answers, seconds=seconds, burst=burst, before_result=before_result
     )
@@ -648,9 +714,11 @@ def submit_response(
         submitted_on=today,
     )
     if not _store(response, guard):
+        if held is not None:
+            raise Unconfirmed(guard.key_kind if guard else "", "Đợt khảo sát cần được đọc lại.")
         if invitation is not None:
             raise Duplicate("token", "Phiếu của lời mời này đã được gửi. Xin cảm ơn!")
-        raise Duplicate(guard[2] if guard else "", "Phiếu này đã được nhận trước đó.")
+        raise Duplicate(guard.key_kind if guard else "", "Phiếu này đã được nhận trước đó.")
     return response
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from thuocdo.accounts.selectors import ENTER_DATA, MANAGE_CONFIG, can, scope_for
 from thuocdo.core.instruments import Criterion, Instrument
 from thuocdo.core.text import without_emoji
+from thuocdo.shared.clock import local_today as today
 from thuocdo.shared.tabular import ImportFailed, read_table
 from thuocdo.surveys import selectors, services
 from thuocdo.surveys.answers import FLAG_LABELS, item_codes
@@ -101,7 +102,8 @@ def _seconds(request: HttpRequest) -> float | None:
 
 
 def _render_form(request: HttpRequest, campaign: selectors.CampaignSnapshot, *, values: dict[str, str],
-                 errors: dict[str, str], strata: Sequence[tuple[str, str]] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
+                 errors: dict[str, str], strata: Sequence[tuple[str, str]] | None = None, status: int = 200,
+                 ref: str = "") -> HttpResponse:  # fmt: skip
     instrument = campaign.instrument
     return render(
         request,
@@ -115,6 +117,7 @@ def _render_form(request: HttpRequest, campaign: selectors.CampaignSnapshot, *, 
             "started": signing.dumps(timezone.now().timestamp(), salt=STARTED_SALT),
             "strata": strata,
             "stratum": values.get("stratum", ""),
+            "ref": ref,
         },
         status=status,
     )
@@ -139,10 +142,32 @@ class InvitationOutcome:
     campaign: selectors.CampaignSnapshot | None = None
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    ref: str = ""  # "campaign.stratum" of the invitation, posted back by its form (see _store_held)
+
+
+def _store_held(request: HttpRequest, token: str) -> InvitationOutcome | None:
+    """Store the answers without reading the invitation when the form names a campaign this worker holds
+    (selectors.Held): "stored", or None when that did not store them (the read then tells why)."""
+    campaign_id, _, stratum_id = request.POST.get("ref", "").partition(".")
+    if not (campaign_id.isdigit() and stratum_id.isdigit()):
+        return None
+    held = selectors.held_campaign(int(campaign_id))
+    if held is None:
+        return None
+    try:
+        services.submit_response(
+            campaign=held.snapshot, channel=Channel.WEB, raw=_raw(request, held.snapshot.instrument),
+            today=today(), token=token, held=held, stratum_id=int(stratum_id), seconds=_seconds(request),
+        )  # fmt: skip
+    except services.SurveyError:
+        return None
+    return InvitationOutcome("stored", held.snapshot)
 
 
 def take_invitation(request: HttpRequest, token: str) -> InvitationOutcome:
     """Read the invitation and, on POST, store its answers; shared by the page and the submission lane."""
+    if request.method == "POST" and (outcome := _store_held(request, token)) is not None:
+        return outcome
     invitation = selectors.invitation_state(token)
     if invitation is None:
         return InvitationOutcome("missing")
@@ -151,16 +176,17 @@ def take_invitation(request: HttpRequest, token: str) -> InvitationOutcome:
     if invitation.used:
         return InvitationOutcome("used")
     campaign = selectors.campaign_snapshot(invitation.campaign_id, invitation.stamp)
+    ref = f"{invitation.campaign_id}.{invitation.stratum_id}"
     if request.method != "POST":
-        return InvitationOutcome("form", campaign)
+        return InvitationOutcome("form", campaign, ref=ref)
     raw = _raw(request, campaign.instrument)
     try:
         services.submit_response(
-            campaign=campaign, channel=Channel.WEB, raw=raw, today=timezone.localdate(),
+            campaign=campaign, channel=Channel.WEB, raw=raw, today=today(),
             invitation=invitation, seconds=_seconds(request),
         )  # fmt: skip
     except services.InvalidAnswers as exc:
-        return InvitationOutcome("invalid", campaign, raw, exc.errors)
+        return InvitationOutcome("invalid", campaign, raw, exc.errors, ref=ref)
     except services.Duplicate:
         return InvitationOutcome("used")
     return InvitationOutcome("stored", campaign)
@@ -178,7 +204,12 @@ def invitation_form(request: HttpRequest, token: str) -> HttpResponse:
     assert outcome.campaign is not None
     status = 422 if outcome.kind == "invalid" else 200
     return _render_form(
-        request, outcome.campaign, values=outcome.values, errors=outcome.errors, status=status
+        request,
+        outcome.campaign,
+        values=outcome.values,
+        errors=outcome.errors,
+        status=status,
+        ref=outcome.ref,
     )
 
 

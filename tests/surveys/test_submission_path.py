@@ -214,3 +214,26 @@ def test_prepared_statements_can_be_turned_off(client, campaign, settings, prepa
     assert client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet()).status_code == 302
     again = client.post(reverse("surveys:invitation", args=[tokens[0]]), full_sheet())
     assert "đã được gửi" in again.content.decode() and Response.objects.count() == 1
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_submission_statements_are_planned_once_per_connection(client, campaign, settings, prepared):
+    """Django opens psycopg connections with automatic preparation off, which also silently ignored
+    `prepare=True`: the statements were planned on every request. Now they are prepared, unless turned off."""
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    settings.THUOCDO = {**settings.THUOCDO, "PREPARED_STATEMENTS": prepared}
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    before = prepared_statements()
+    assert odk(client, key, campaign).status_code == 201 and odk(client, key, campaign).status_code == 201
+    added = [s for s in prepared_statements() if s not in before]
+    if prepared:
+        assert any(s.startswith("WITH guard AS (INSERT INTO") for s in added), added
+    else:
+        assert added == []

@@ -1,11 +1,12 @@
-"""The few statements of a survey submission, run as cheaply as the database allows.
+"""The statements of a survey submission, run as cheaply as the database allows.
 
-A submission is one read and two writes (docs/surveys/collection.md, "Speed"). Through the ORM, compiling
-those statements cost more than running them, so they are written once as SQL with the models' table
-names. On PostgreSQL they also go through a server-binding cursor that prepares them: each worker's
-connection plans them once instead of on every request (planning the read's three-table join took longer
-than executing it). Everything else keeps Django's own cursor; transactions stay the caller's (the
-request's ATOMIC_REQUESTS), and the statements are logged like any other in debug and tests.
+A submission is one write, or one read and one write when the worker does not hold its campaign yet
+(docs/surveys/collection.md, "Speed"). Through the ORM, compiling those statements cost more than running
+them, so they are written once as SQL with the models' table names. On PostgreSQL they also go through a
+server-binding cursor that prepares them: each worker's connection plans them once instead of on every
+request (planning took longer than executing). Everything else keeps Django's own cursor; transactions
+stay the caller's, and where statements are logged (debug, tests) they run unprepared through Django's
+cursor, so the log keeps their SQL.
 
 Prepared statements need a session-level connection to PostgreSQL (direct, as deployed, or a pooler in
 session mode / PgBouncer ≥ 1.21 with max_prepared_statements): behind a pooler in transaction mode set
@@ -38,6 +39,18 @@ def _prepared_cursor_class() -> type:
     return PreparedCursor
 
 
+# Django opens psycopg connections with prepare_threshold=None, which turns psycopg's automatic preparation
+# off and with it `prepare=True`: our statements were parsed and planned on every request (more than half
+# of a submission's PostgreSQL CPU). A threshold no query reaches lets ours be prepared and still prepares
+# nothing else automatically (Django's own cursors bind on the client and never prepare anyway).
+_NEVER = 2**31 - 1
+
+
+def _allow_prepare(connection: Any) -> None:
+    if connection.prepare_threshold is None:
+        connection.prepare_threshold = _NEVER
+
+
 def _use_prepared(vendor: str) -> bool:
     return vendor == "postgresql" and bool(getattr(settings, "THUOCDO", {}).get("PREPARED_STATEMENTS", True))
 
@@ -45,30 +58,28 @@ def _use_prepared(vendor: str) -> bool:
 def run(sql: str, params: Sequence[Any]) -> tuple[tuple[Any, ...] | None, int]:
     """Run one statement of the submission path: (its first row or None, the number of rows it touched)."""
     db = connections[DEFAULT_DB_ALIAS]
-    if _use_prepared(db.vendor):
+    if _use_prepared(db.vendor) and not db.queries_logged and not db.execute_wrappers:
+        # What Django's cursor wrapper would check, without its layers; one cursor per connection.
         db.close_if_health_check_failed()
         db.ensure_connection()
         db.validate_thread_sharing()
-        if not db.queries_logged and not db.execute_wrappers:
-            # What Django's cursor wrapper would check, without its layers; one cursor per connection.
-            db.validate_no_broken_transaction()
-            held = db.__dict__.get("_thuocdo_cursor")
-            if held is None or held[0] is not db.connection:
-                with db.wrap_database_errors:
-                    held = db.__dict__["_thuocdo_cursor"] = (
-                        db.connection,
-                        _prepared_cursor_class()(db.connection),
-                    )
-            raw = held[1]
+        db.validate_no_broken_transaction()
+        held = db.__dict__.get("_thuocdo_cursor")
+        if held is None or held[0] is not db.connection:
+            _allow_prepare(db.connection)
             with db.wrap_database_errors:
-                raw.execute(sql, params)
-                row = raw.fetchone() if raw.description else None
-                return (tuple(row) if row is not None else None), raw.rowcount
+                held = db.__dict__["_thuocdo_cursor"] = (
+                    db.connection,
+                    _prepared_cursor_class()(db.connection),
+                )
+        raw = held[1]
         with db.wrap_database_errors:
-            raw = _prepared_cursor_class()(db.connection)
-        cursor = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
-    else:
-        cursor = db.cursor()
+            raw.execute(sql, params)
+            row = raw.fetchone() if raw.description else None
+            return (tuple(row) if row is not None else None), raw.rowcount
+    # Logged (debug, tests) or wrapped statements go through Django's cursor unprepared: a prepared one
+    # would be logged without its SQL (psycopg keeps no query text for it).
+    cursor = db.cursor()
     with cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone() if cursor.description else None

@@ -1,12 +1,14 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
-Production settings (debug off, compressed static manifest) under each server: granian (WSGI, 2 workers ×
-4 blocking threads) as `make serve` runs it and with 1 thread; gunicorn 2 sync workers (the baseline
-server, as `make serve` ran it before docs/adr/0003-production-server.md), the same with the submission
-lane off (the full middleware stack, as before the lane), and gunicorn 2 workers × 4 threads. PostgreSQL
-from THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped and
-recreated); synchronous_commit is reported, never changed.
-Load: wrk on 127.0.0.1 (one invitation token, or one new meta/instanceID, per request), after a warm-up.
+Production settings (debug off, compressed static manifest) under each server: granian (WSGI) with 4
+single-threaded workers as `make serve` runs it on two cores, granian 2 workers × 4 threads (the previous
+`make serve`), gunicorn 2 sync workers (the baseline server) and the same with the submission lane off (the
+full middleware stack). THUOCDO_BENCH_SERVERS picks others (see _configs). All servers run side by side and
+are loaded in turn, 3 rounds of 6 s each; each figure is the median round, beside every round's rate.
+PostgreSQL from THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped
+and recreated); synchronous_commit is reported, never changed.
+Load: wrk on 127.0.0.1 (one invitation token with the `ref` its form carries, or one new meta/instanceID, per
+request), after a warm-up.
 OpenRosa submissions carry a deviceID (50 devices), as the generated XForm asks, so each one also counts a
 burst in the shared cache (THUOCDO_CACHE_URL; default the database table); the web form has no rate limit.
 Both endpoints are answered by the submission lane (surveys/middleware.py) except in the "lane off"
@@ -275,17 +277,22 @@ def _configs() -> list[tuple[str, list[str], dict[str, str]]]:
     """The server configurations to measure: all of them, or those named in THUOCDO_BENCH_SERVERS
     (comma-separated keys, e.g. `granian-2x1,gunicorn-sync`) when exploring one change."""
     configs = {
+        "granian-4x1": ("granian WSGI 4 workers × 1 thread (make serve)", _granian(4, 1), {}),
+        "granian-2x4": ("granian WSGI 2 workers × 4 threads (the previous make serve)", _granian(2, 4), {}),
         "gunicorn-sync": ("gunicorn 2 sync workers (baseline server)", ["gunicorn", "-w", "2", "-k", "sync"], {}),
         "gunicorn-sync-lane-off": ("gunicorn 2 sync workers, full middleware stack (lane off)",
                                    ["gunicorn", "-w", "2", "-k", "sync"], {"THUOCDO_SUBMISSION_LANE": "0"}),
+    }  # fmt: skip
+    extra = {
         "gunicorn-gthread": ("gunicorn 2 workers × 4 threads (gthread)",
                              ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4"], {}),
-        "granian-2x4": ("granian WSGI 2 workers × 4 threads (make serve)", _granian(2, 4), {}),
-        "granian-2x1": ("granian WSGI 2 workers × 1 thread", _granian(2, 1), {}),
     }  # fmt: skip
     wanted = [k.strip() for k in os.environ.get("THUOCDO_BENCH_SERVERS", "").split(",") if k.strip()]
+    configs_all = {**configs, **extra}
     for key in wanted:
-        if key not in configs:
+        if key in configs_all:
+            configs[key] = configs_all[key]
+        else:
             # An ad-hoc layout, e.g. granian-3x1: WORKERSxTHREADS.
             workers, threads = key.removeprefix("granian-").split("x")
             configs[key] = (

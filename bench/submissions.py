@@ -1,6 +1,6 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
-Production settings (debug off, compressed static manifest) under each server: granian (WSGI) with 4
+Production settings (debug off, compressed static manifest, a JSON log line per request) under each server: granian (WSGI) with 4
 single-threaded workers as `make serve` runs it on two cores, granian 2 workers × 4 threads (the previous
 `make serve`), gunicorn 2 sync workers (the baseline server) and the same with the submission lane off (the
 full middleware stack). THUOCDO_BENCH_SERVERS picks others (see _configs). All servers run side by side and
@@ -205,7 +205,7 @@ def run(*, quick: bool) -> list[Figure]:
     (work / "benchsub_urls.py").write_text(URLS)
     env = {
         **os.environ, "DATABASE_URL": PG_URL, "DJANGO_SETTINGS_MODULE": "benchsub_settings", "THUOCDO_VAR_DIR": str(work),
-        "THUOCDO_SECRET_KEY": "bench-" + "x" * 40, "PYTHONPATH": f"{work}:{ROOT}", "THUOCDO_LOG_LEVEL": "WARNING",
+        "THUOCDO_SECRET_KEY": "bench-" + "x" * 40, "PYTHONPATH": f"{work}:{ROOT}",
     }  # fmt: skip
     env.pop("THUOCDO_DEBUG", None)
     thuocdo = [PYTHON, "-m", "django"]
@@ -336,10 +336,14 @@ def _start(options: list[str], *, env: dict[str, str], work: Path) -> dict[str, 
         bind = ["--host", "127.0.0.1", "--port", str(port)]
     else:
         bind = ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    # The log level is production's default (INFO: a JSON line per request), written to a file as a
+    # service's journal would take it.
+    log = (work / f"server-{port}.log").open("ab")
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / program), *options, *bind, "thuocdo.config.wsgi:application"],
-        env=env, cwd=work, start_new_session=True,
+        env={**env, "THUOCDO_LOG_LEVEL": "INFO"}, cwd=work, start_new_session=True, stdout=log, stderr=log,
     )  # fmt: skip
+    log.close()
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

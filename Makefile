@@ -27,12 +27,13 @@ run: $(STAMP)
 	THUOCDO_DEBUG=1 $(BIN)/thuocdo demo --if-empty
 	THUOCDO_DEBUG=1 $(BIN)/thuocdo runserver 127.0.0.1:8000
 
-# Two single-threaded worker processes per core (docs/adr/0003-production-server.md, amendment).
-SERVE_WORKERS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
+# A worker process per core, four threads each (docs/adr/0003-production-server.md and its amendment).
+SERVE_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+SERVE_THREADS ?= 4
 
 serve: $(STAMP)
 	$(BIN)/thuocdo collectstatic --no-input -v0
-	$(BIN)/granian --interface wsgi --workers $(SERVE_WORKERS) --blocking-threads 1 --no-ws --host 127.0.0.1 --port 8000 thuocdo.config.wsgi:application
+	$(BIN)/granian --interface wsgi --workers $(SERVE_WORKERS) --blocking-threads $(SERVE_THREADS) --no-ws --host 127.0.0.1 --port 8000 thuocdo.config.wsgi:application
 
 demo: $(STAMP)
 	THUOCDO_DEBUG=1 $(BIN)/thuocdo migrate --no-input -v0

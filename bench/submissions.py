@@ -1,9 +1,9 @@
 """Survey submissions over HTTP: the web form (one-time invitation tokens) and OpenRosa (ODK Collect).
 
-Production settings (debug off, compressed static manifest, a JSON log line per request) under each server: granian (WSGI) with 4
-single-threaded workers as `make serve` runs it on two cores, granian 2 workers × 4 threads (the previous
-`make serve`), gunicorn 2 sync workers (the baseline server) and the same with the submission lane off (the
-full middleware stack). THUOCDO_BENCH_SERVERS picks others (see _configs). All servers run side by side and
+Production settings (debug off, compressed static manifest, a JSON log line per request) under each server:
+granian (WSGI) 2 workers × 4 threads as `make serve` runs it on two cores, granian 4 single-threaded workers,
+gunicorn 2 sync workers (the baseline server) and the same with the submission lane off (the full
+middleware stack). THUOCDO_BENCH_SERVERS picks others (see _configs). All servers run side by side and
 are loaded in turn, 3 rounds of 6 s each; each figure is the median round, beside every round's rate.
 PostgreSQL from THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped
 and recreated); synchronous_commit is reported, never changed.
@@ -277,8 +277,8 @@ def _configs() -> list[tuple[str, list[str], dict[str, str]]]:
     """The server configurations to measure: all of them, or those named in THUOCDO_BENCH_SERVERS
     (comma-separated keys, e.g. `granian-2x1,gunicorn-sync`) when exploring one change."""
     configs = {
-        "granian-4x1": ("granian WSGI 4 workers × 1 thread (make serve)", _granian(4, 1), {}),
-        "granian-2x4": ("granian WSGI 2 workers × 4 threads (the previous make serve)", _granian(2, 4), {}),
+        "granian-2x4": ("granian WSGI 2 workers × 4 threads (make serve)", _granian(2, 4), {}),
+        "granian-4x1": ("granian WSGI 4 workers × 1 thread", _granian(4, 1), {}),
         "gunicorn-sync": ("gunicorn 2 sync workers (baseline server)", ["gunicorn", "-w", "2", "-k", "sync"], {}),
         "gunicorn-sync-lane-off": ("gunicorn 2 sync workers, full middleware stack (lane off)",
                                    ["gunicorn", "-w", "2", "-k", "sync"], {"THUOCDO_SUBMISSION_LANE": "0"}),

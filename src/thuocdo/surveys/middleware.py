@@ -13,8 +13,9 @@ right after SecurityMiddleware (so HTTPS redirects and the security headers stil
   stores nothing in those cases).
 - `HEAD|POST /openrosa/key/<key>/submission`: the OpenRosa view, its XML answer as is (OpenRosa is CSRF-exempt: ODK Collect has no cookies; the enumerator key authenticates).
 
-On PostgreSQL a submission is one read and one write statement (services.one_statement_writes), so
-the lane runs it in autocommit: no BEGIN and COMMIT round trips. On SQLite it gets a transaction.
+On PostgreSQL a submission is one write statement once the worker holds its campaign (selectors.Held),
+else one read and one write (services.one_statement_writes), so the lane runs it in autocommit: no BEGIN
+and COMMIT round trips. On SQLite it gets a transaction.
 Rate limits and integrity flags are the views' and services' own, so they apply on both paths.
 """
 

@@ -130,8 +130,9 @@ def _thanks(
 
 
 # Citizen pages ------------------------------------------------------------------------------------------
-# The two submission endpoints read the database once before writing: the invitation (or campaign) with
-# its campaign's live status and stamp; the instrument and strata come from the worker's snapshot.
+# The two submission endpoints write without reading when the worker holds the campaign (the write confirms
+# it, see selectors.Held); otherwise they read once before writing: the invitation (or campaign) with its
+# campaign's live status and stamp. The instrument and strata come from the worker's snapshot.
 
 
 @dataclass(frozen=True)

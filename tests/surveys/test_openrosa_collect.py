@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.utils.http import parse_http_date
 
-from thuocdo.surveys import openrosa, services
+from thuocdo.surveys import openrosa, selectors, services
 from thuocdo.surveys.models import Response
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,23 @@ def test_a_chunked_upload_is_read(campaign, server):
     reply = openrosa.submission(request, key=server.rsplit("/", 1)[1])
     assert reply.status_code == 201, reply.content.decode()
     assert Response.objects.count() == 1
+
+
+def test_an_oversized_chunked_upload_is_refused_even_when_the_worker_holds_the_campaign(
+    campaign, server, monkeypatch
+):
+    """A held attempt that does not store is asked again with the read: the second look at a body already
+    found too large must still say so (the stream cannot be read twice)."""
+    key = server.rsplit("/", 1)[1]
+    assert openrosa.submission(RequestFactory().head(f"{server}/submission"), key=key).status_code == 204
+    assert selectors.held_campaign_for_key(key) is not None  # the HEAD read the key's campaign
+    monkeypatch.setattr(openrosa, "MAX_BODY", 1000)
+    request = RequestFactory().generic(
+        "POST", f"{server}/submission", b"-", content_type="multipart/form-data; boundary=b"
+    )
+    request.META.pop("CONTENT_LENGTH", None)
+    request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+    request.META["wsgi.input"] = io.BytesIO(b"x" * 1500)  # a second read would find 499 bytes left
+    reply = openrosa.submission(request, key=key)
+    assert reply.status_code == 413, reply.content.decode()
+    assert Response.objects.count() == 0

@@ -12,11 +12,9 @@ Errors name the XML path. The device id is used, hashed, for burst detection onl
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import io
 import re
-import time
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -43,32 +41,15 @@ REALM = "Thuoc Do OpenRosa"  # header values must be ASCII
 _FORMS: dict[tuple[int, str], str] = {}  # (campaign id, form version) → XForm; a version is content-addressed
 
 
-_DATE: list[Any] = [0, ""]  # (second, its HTTP date): formatting one costs more than the rest of a header
-
-
 def _headers(response: HttpResponse) -> HttpResponse:
-    now = int(time.time())
-    if _DATE[0] != now:
-        _DATE[:] = [now, http_date(now)]
     response["X-OpenRosa-Version"] = "1.0"
     response["X-OpenRosa-Accept-Content-Length"] = str(MAX_BODY)
-    response["Date"] = _DATE[1]
+    response["Date"] = http_date()
     return response
 
 
-@functools.lru_cache(maxsize=64)
-def _message_body(text: str, success: bool) -> bytes:
-    nature = "submit_success" if success else "error"
-    return f'<OpenRosaResponse xmlns="http://openrosa.org/http/response"><message nature="{nature}">{escape(text)}</message></OpenRosaResponse>'.encode()
-
-
 def _message(text: str, status: int) -> HttpResponse:
-    # Most messages are one of a few fixed texts; the ones naming an XML path are each made once.
-    body = (
-        _message_body(text, status < 300)
-        if len(text) < 200
-        else _message_body.__wrapped__(text, status < 300)
-    )
+    body = f'<OpenRosaResponse xmlns="http://openrosa.org/http/response"><message nature="{"submit_success" if status < 300 else "error"}">{escape(text)}</message></OpenRosaResponse>'
     return _headers(HttpResponse(body, status=status, content_type="text/xml; charset=utf-8"))
 
 
@@ -196,10 +177,13 @@ def _dechunk(request: HttpRequest) -> bool:
     """Read a chunked body (the Form Submission API requires servers to accept HTTP/1.1 chunked uploads);
     Django parses multipart only with a Content-Length. False when it is longer than MAX_BODY."""
     meta = request.META
+    if getattr(request, "_thuocdo_too_large", False):  # asked again after a held attempt (submission)
+        return False
     if meta.get("CONTENT_LENGTH") or "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
         return True
     body = meta["wsgi.input"].read(MAX_BODY + 1)  # the server (gunicorn) has already removed the chunking
     if len(body) > MAX_BODY:
+        request._thuocdo_too_large = True  # type: ignore[attr-defined]
         return False
     meta["CONTENT_LENGTH"] = str(len(body))
     request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]

@@ -507,6 +507,7 @@ def send_reminders(*, campaign: Campaign, today: date, base_url: str) -> int:
 # The submission path writes with SQL built once per process: on a request that does little else, the
 # ORM's query compiler cost more than the statements themselves (docs/surveys/collection.md, "Speed").
 _SQL: dict[str, str] = {}
+_WITH_GUARD: dict[str, str] = {}  # guard statement → the one statement of guard and row (PostgreSQL)
 
 
 def one_statement_writes() -> bool:
@@ -608,9 +609,9 @@ def _store(obj: Response, guard: _Guard | None) -> bool:
     elif db.vendor == "postgresql":
         # One statement: the row is inserted only if the guard touched a row, both or neither.
         guard_sql, guard_params = _guard_sql(guard)
-        sql = _SQL.get(guard_sql)
+        sql = _WITH_GUARD.get(guard_sql)
         if sql is None:
-            sql = _SQL[guard_sql] = f"WITH guard AS ({guard_sql} RETURNING 1) {insert_select}"
+            sql = _WITH_GUARD[guard_sql] = f"WITH guard AS ({guard_sql} RETURNING 1) {insert_select}"
         if fastpath.run(sql, [*guard_params, *values])[1] != 1:
             return False
     else:

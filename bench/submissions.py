@@ -4,7 +4,8 @@ Production settings (debug off, compressed static manifest, a JSON log line per 
 granian (WSGI) 2 workers × 4 threads as `make serve` runs it on two cores, granian 4 single-threaded workers,
 gunicorn 2 sync workers (the baseline server) and the same with the submission lane off (the full
 middleware stack). THUOCDO_BENCH_SERVERS picks others (see _configs). All servers run side by side and
-are loaded in turn, 3 rounds of 6 s each; each figure is the median round, beside every round's rate.
+are loaded in turn, 3 rounds of 6 s each (THUOCDO_BENCH_ROUNDS); each figure is the median round, beside
+every round's rate.
 PostgreSQL from THUOCDO_BENCH_PG (default postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys, dropped
 and recreated); synchronous_commit is reported, never changed.
 Load: wrk on 127.0.0.1 (one invitation token with the `ref` its form carries, or one new meta/instanceID, per
@@ -199,7 +200,7 @@ def run(*, quick: bool) -> list[Figure]:
         return [Figure("skipped: wrk not installed (apt-get install wrk)", 0, "req/s")]
     if not recreate_database(PG_URL):
         return [Figure("skipped: PostgreSQL not reachable", 0, "req/s")]
-    seconds, rounds = (4, 1) if quick else (6, 3)
+    seconds, rounds = (4, 1) if quick else (6, int(os.environ.get("THUOCDO_BENCH_ROUNDS", "3")))
     work = Path(tempfile.mkdtemp(prefix="thuocdo-bench-sub-"))
     (work / "benchsub_settings.py").write_text(SETTINGS)
     (work / "benchsub_urls.py").write_text(URLS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from thuocdo.indices import openstate, recompute
-from thuocdo.indices.facts import FACT_COLUMNS, METRICS, OPEN_UNTIL, Facts
+from thuocdo.indices.deltas import cell_deltas
+from thuocdo.indices.facts import FACT_COLUMNS, OPEN_UNTIL, Facts
 
 BASE = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam
 
@@ -40,22 +41,6 @@ def _fact(i: int) -> Facts:
     )
 
 
-def _incremental(facts: list[Facts]) -> dict:
-    """The cells as the incremental path folds them (contributions and open-state events)."""
-    width, base = len(openstate.CELL_METRICS), len(METRICS)
-    cells: dict = {}
-    for f in facts:
-        for key, values in f.contributions():
-            bucket = cells.setdefault(key, [0] * width)
-            for i, v in enumerate(values):
-                bucket[i] += v
-        for day, values in openstate.events(f):
-            bucket = cells.setdefault((f.agency_code, f.procedure_code, f.field_code, day), [0] * width)
-            for i, v in enumerate(values, base):
-                bucket[i] += v
-    return {k: tuple(v) for k, v in cells.items() if any(v)}
-
-
 def test_a_cell_larger_than_the_fast_packing_allows_is_counted_exactly():
     facts = [_fact(i) for i in range(recompute.cell_limit(recompute.FAST_BITS) + 7_000)]
     table = recompute.duckdb_table(
@@ -70,6 +55,6 @@ def test_a_cell_larger_than_the_fast_packing_allows_is_counted_exactly():
         cells = recompute.run_cells(table)
     finally:
         recompute.disconnect(table)
-    assert cells == _incremental(facts)
+    assert cells == cell_deltas((), facts)[0]  # as the incremental path folds them
     received_day = ("H66.01", "1.001000", "LV1", BASE.date())
     assert cells[received_day][openstate.CELL_METRICS.index("r_n")] == sum(not f.excluded for f in facts)

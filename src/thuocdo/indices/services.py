@@ -9,7 +9,6 @@ deliveries cannot make the cells drift. The caller owns the transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +23,8 @@ from thuocdo.audit.services import record_change
 from thuocdo.core.dossier import DossierError, Status, parse_document
 from thuocdo.core.rulesets import Parameters
 from thuocdo.indices import openstate, selectors
-from thuocdo.indices.facts import FACT_COLUMNS, METRICS, OPEN_UNTIL, Facts, facts_of, facts_of_stored
+from thuocdo.indices.deltas import CellDeltas, cell_deltas
+from thuocdo.indices.facts import FACT_COLUMNS, OPEN_UNTIL, Facts, facts_of, facts_of_stored
 from thuocdo.indices.models import (
     CellAgencyDay,
     CellAgencyMonth,
@@ -158,7 +158,6 @@ def fact_from_row(row: Sequence[Any]) -> Facts:
     return Facts(*row)
 
 
-CellDeltas = dict[tuple[Any, ...], tuple[int, ...]]
 # The cell tables in the order of cell_deltas' result, with their key columns.
 _CELL_TABLES: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (CellDay, ("agency_code", "procedure_code", "field_code", "day")),
@@ -174,47 +173,6 @@ def apply_facts(*, old: Sequence[Facts], new: Sequence[Facts], sources: Mapping[
     cells = cell_deltas(old, new)
     _replace_facts(old, new, sources)
     _write_cells(_cell_rows(_vendor_cells(cells, connection.vendor)))
-
-
-def cell_deltas(old: Sequence[Facts], new: Sequence[Facts]) -> tuple[CellDeltas, ...]:
-    """What replacing `old` facts by `new` ones adds to each cell table (day, month, agency-day, agency-month, procedure-month)."""
-    # Every delta of the batch is summed per cell key in Python first, so each table gets one
-    # statement per chunk, whatever the number of dossiers that touch a cell.
-    pad = (0,) * len(METRICS)  # before the open-state counters of an event
-    tail = (0,) * (len(CELL_METRICS) - len(METRICS))  # after the counts of a contribution
-    parts: dict[tuple[Any, ...], list[tuple[int, ...]]] = defaultdict(list)
-    for negate, facts in ((True, old), (False, new)):
-        for f in facts:
-            if f.excluded:  # counts for nothing (contributions and events are empty)
-                continue
-            for key, values in f.contributions():
-                parts[key].append((tuple(-v for v in values) if negate else values) + tail)
-            cell = (f.agency_code, f.procedure_code, f.field_code)
-            for d, values in openstate.events(f):
-                parts[(*cell, d)].append(pad + (tuple(-v for v in values) if negate else values))
-    day = _fold(parts)
-    rollups: tuple[dict[tuple[Any, ...], list[tuple[int, ...]]], ...] = tuple(
-        defaultdict(list) for _ in range(4)
-    )
-    month, by_agency_day, by_agency, by_procedure = rollups
-    for key, counts in day.items():
-        a, p, fc, d = key
-        m = d.replace(day=1)
-        month[(a, p, fc, m)].append(counts)
-        by_agency_day[(a, d)].append(counts)
-        by_agency[(a, m)].append(counts)
-        by_procedure[(p, fc, m)].append(counts)
-    return (day, _fold(month), _fold(by_agency_day), _fold(by_agency), _fold(by_procedure))
-
-
-def _fold(parts: Mapping[tuple[Any, ...], list[tuple[int, ...]]]) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    # Column sums per key; keys whose deltas cancel out are dropped (nothing to write).
-    out: dict[tuple[Any, ...], tuple[int, ...]] = {}
-    for key, values in parts.items():
-        counts = values[0] if len(values) == 1 else tuple(map(sum, zip(*values, strict=True)))
-        if any(counts):
-            out[key] = counts
-    return out
 
 
 _FACT_NAMES = (*FACT_COLUMNS, *SOURCE_COLUMNS, "span_bucket")

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,40 @@ def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         cwd=Path(__file__).resolve().parents[1],
         env=env,
     )  # fmt: skip
+
+
+def child_env(*, database_url: str | None = None, var_dir: str | None = None) -> dict[str, str]:
+    """The environment of a benchmark's child process: production settings (debug off, warnings only),
+    its own var folder when given, and its database (None: the default SQLite file in the var folder)."""
+    env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
+    if var_dir is not None:
+        env["THUOCDO_VAR_DIR"] = var_dir
+    if database_url is None:
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def post_batch(conn: Any, key: str, body: bytes) -> str | None:
+    """POST one dossier batch to /api/dossiers/batch on an open http.client connection: None, or what failed."""
+    conn.request(
+        "POST",
+        "/api/dossiers/batch",
+        body=body,
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    return None if response.status == 200 else f"{response.status}: {payload[:300]!r}"
+
+
+def facts_visible(conn: Any, codes: list[str]) -> bool:
+    """Whether the index holds facts for all these dossier codes (a cursor of any connection)."""
+    with conn.cursor() as c:
+        if conn.vendor == "sqlite":
+            marks = ", ".join(["%s"] * len(codes))
+            c.execute(f"SELECT count(*) FROM indices_dossierfact WHERE code IN ({marks})", codes)  # noqa: S608 - placeholders only
+        else:
+            c.execute("SELECT count(*) FROM indices_dossierfact WHERE code = ANY(%s)", [codes])
+        return bool(c.fetchone()[0] == len(codes))

@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get(
@@ -146,10 +146,7 @@ def _fresh_database(url: str) -> bool:
 def _child(url: str, *, n: int) -> dict[str, Any] | None:
     if not _fresh_database(url):
         return None
-    env = {
-        **os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": url,
-    }  # fmt: skip
+    env = child_env(database_url=url)
     args = [sys.executable, "-m", "bench.feedback_tallies", "--child", f"--n={n}"]
     out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
     return json.loads(out.stdout.strip().splitlines()[-1])

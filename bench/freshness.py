@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure, free_port, recreate_database, start_gunicorn
+from bench import Figure, child_env, facts_visible, free_port, post_batch, recreate_database, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 FRESH_URL = os.environ.get("THUOCDO_BENCH_FRESH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_fresh")
@@ -105,15 +105,11 @@ def run(*, quick: bool) -> list[Figure]:
 
 
 def _child(db: str, n: int) -> dict[str, Any] | None:
-    env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="thuocdo-fresh-") as tmp:
-        env["THUOCDO_VAR_DIR"] = tmp
-        if db == "postgresql":
-            if not recreate_database(FRESH_URL):
-                return None
-            env["DATABASE_URL"] = FRESH_URL
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{tmp}/fresh.sqlite3"
+        if db == "postgresql" and not recreate_database(FRESH_URL):
+            return None
+        url = FRESH_URL if db == "postgresql" else f"sqlite:///{tmp}/fresh.sqlite3"
+        env = child_env(database_url=url, var_dir=tmp)
         args = [sys.executable, "-m", "bench.freshness", "--child", f"--n={n}"]
         out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
         inproc = json.loads(out.stdout.strip().splitlines()[-1])
@@ -162,7 +158,6 @@ def _child_main(n: int) -> dict[str, Any]:
     committed: list[tuple[float, list[str]]] = []
     seen: dict[int, float] = {}
     done = threading.Event()
-    sqlite = connection.vendor == "sqlite"
 
     def watch() -> None:
         conn = connections.create_connection("default")
@@ -171,18 +166,8 @@ def _child_main(n: int) -> dict[str, Any]:
                 for i, (_t, codes) in enumerate(list(committed)):
                     if i in seen:
                         continue
-                    with conn.cursor() as c:
-                        if sqlite:
-                            c.execute(
-                                f"SELECT count(*) FROM indices_dossierfact WHERE code IN ({', '.join(['%s'] * len(codes))})",  # noqa: S608 - placeholders only
-                                codes,
-                            )
-                        else:
-                            c.execute(
-                                "SELECT count(*) FROM indices_dossierfact WHERE code = ANY(%s)", [codes]
-                            )
-                        if c.fetchone()[0] == len(codes):
-                            seen[i] = time.perf_counter()
+                    if facts_visible(conn, codes):
+                        seen[i] = time.perf_counter()
                 time.sleep(0.01)
         finally:
             conn.close()
@@ -264,19 +249,6 @@ def _http_main(n: int) -> dict[str, Any]:
     failures: list[str] = []
     lock = threading.Lock()
     done = threading.Event()
-    sqlite = connection.vendor == "sqlite"
-
-    def post(conn: http.client.HTTPConnection, body: bytes) -> None:
-        conn.request(
-            "POST",
-            "/api/dossiers/batch",
-            body=body,
-            headers={"X-API-Key": key, "Content-Type": "application/json"},
-        )
-        response = conn.getresponse()
-        payload = response.read()
-        if response.status != 200:
-            failures.append(f"{response.status}: {payload[:300]!r}")
 
     def client(first: int, began: float) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
@@ -287,7 +259,8 @@ def _http_main(n: int) -> dict[str, Any]:
                     time.sleep(wait)
                 with lock:
                     sent[i] = time.perf_counter()
-                post(conn, bodies[i][0])
+                if (failure := post_batch(conn, key, bodies[i][0])) is not None:
+                    failures.append(failure)
                 with lock:
                     answered[i] = time.perf_counter()
         finally:
@@ -300,19 +273,8 @@ def _http_main(n: int) -> dict[str, Any]:
                 with lock:
                     pending = [i for i in sent if i not in seen]
                 for i in pending:
-                    codes = bodies[i][1]
-                    with conn.cursor() as c:
-                        if sqlite:
-                            c.execute(
-                                f"SELECT count(*) FROM indices_dossierfact WHERE code IN ({', '.join(['%s'] * len(codes))})",  # noqa: S608 - placeholders only
-                                codes,
-                            )
-                        else:
-                            c.execute(
-                                "SELECT count(*) FROM indices_dossierfact WHERE code = ANY(%s)", [codes]
-                            )
-                        if c.fetchone()[0] == len(codes):
-                            seen[i] = time.perf_counter()
+                    if facts_visible(conn, bodies[i][1]):
+                        seen[i] = time.perf_counter()
                 time.sleep(0.01)
         finally:
             conn.close()
@@ -321,7 +283,8 @@ def _http_main(n: int) -> dict[str, Any]:
         _wait(port)
         for _ in range(2):  # both workers loaded and warm before the clock starts
             warm_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            post(warm_conn, warm)
+            if (failure := post_batch(warm_conn, key, warm)) is not None:
+                failures.append(failure)
             warm_conn.close()
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure
+from bench import Figure, child_env, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_INDEX_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_index")
@@ -95,36 +95,23 @@ def _database(url: str, *, n: int, reuse: bool) -> bool:
     """
     import psycopg
 
-    base, _, name = url.rpartition("/")
-    try:
-        if reuse:
-            try:
-                with psycopg.connect(url) as conn:
-                    row = conn.execute("SELECT n, loader, migration FROM bench_meta").fetchone()
-                if row is not None and tuple(row) == (n, LOADER_VERSION, _latest_migration()):
-                    return True
-            except psycopg.Error:
-                pass
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-def _env(url: str) -> dict[str, str]:
-    return {
-        **os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": url,
-    }  # fmt: skip
+    if reuse:
+        try:
+            with psycopg.connect(url) as conn:
+                row = conn.execute("SELECT n, loader, migration FROM bench_meta").fetchone()
+            if row is not None and tuple(row) == (n, LOADER_VERSION, _latest_migration()):
+                return True
+        except psycopg.Error:
+            pass
+    return recreate_database(url)
 
 
 def _child(url: str, *, n: int, reuse: bool) -> dict[str, Any] | None:
     if not _database(url, n=n, reuse=reuse):
         return None
     args = [sys.executable, "-m", "bench.index_query", "--child", f"--n={n}"] + (["--reuse"] if reuse else [])
-    out = subprocess.run(args, cwd=ROOT, env=_env(url), check=True, capture_output=True, text=True)  # noqa: S603
+    env = child_env(database_url=url)
+    out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

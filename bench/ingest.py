@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure, free_port, recreate_database, start_gunicorn
+from bench import Figure, child_env, free_port, post_batch, recreate_database, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench")
@@ -109,15 +109,10 @@ def run(*, quick: bool) -> list[Figure]:
 
 
 def _child(db: str, sizes: dict[str, int]) -> dict[str, Any] | None:
-    env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="thuocdo-bench-") as tmp:
-        env["THUOCDO_VAR_DIR"] = tmp
-        if db == "postgresql":
-            if not recreate_database(PG_URL):
-                return None
-            env["DATABASE_URL"] = PG_URL
-        else:
-            env.pop("DATABASE_URL", None)
+        if db == "postgresql" and not recreate_database(PG_URL):
+            return None
+        env = child_env(database_url=PG_URL if db == "postgresql" else None, var_dir=tmp)
         args = [
             sys.executable,
             "-m",
@@ -420,16 +415,8 @@ def _post(port: int, key: str, bodies: list[bytes], clients: int = 1) -> None:
                 if not queue:
                     break
                 body = queue.pop()
-            conn.request(
-                "POST",
-                "/api/dossiers/batch",
-                body=body,
-                headers={"X-API-Key": key, "Content-Type": "application/json"},
-            )
-            response = conn.getresponse()
-            payload = response.read()
-            if response.status != 200:
-                failures.append(f"{response.status}: {payload[:300]!r}")
+            if (failure := post_batch(conn, key, body)) is not None:
+                failures.append(failure)
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]

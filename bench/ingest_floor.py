@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Figure, recreate_database
+from bench import Figure, child_env, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_FLOOR_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_floor")
@@ -79,15 +79,10 @@ def run(*, quick: bool) -> list[Figure]:
 
 
 def _child(db: str, n: int) -> dict[str, Any] | None:
-    env = {**os.environ, "THUOCDO_SECRET_KEY": "bench", "THUOCDO_DEBUG": "0", "THUOCDO_LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="thuocdo-floor-") as tmp:
-        env["THUOCDO_VAR_DIR"] = tmp
-        if db == "postgresql":
-            if not recreate_database(PG_URL):
-                return None
-            env["DATABASE_URL"] = PG_URL
-        else:
-            env.pop("DATABASE_URL", None)
+        if db == "postgresql" and not recreate_database(PG_URL):
+            return None
+        env = child_env(database_url=PG_URL if db == "postgresql" else None, var_dir=tmp)
         args = [sys.executable, "-m", "bench.ingest_floor", "--child", f"--n={n}"]
         out = subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True, text=True)  # noqa: S603
         return json.loads(out.stdout.strip().splitlines()[-1])

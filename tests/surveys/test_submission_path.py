@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from thuocdo.surveys import selectors, services
-from thuocdo.surveys.models import Campaign, Invitation, Response
+from thuocdo.surveys.models import BurstWindow, Campaign, Invitation, Response
 from thuocdo.surveys.openrosa import form_version
 from thuocdo.surveys.selectors import FrameEntry
 
@@ -36,8 +36,9 @@ def draw(campaign, n: int = 40) -> list[str]:
     return [services.invitation_token(i) for i in Invitation.objects.filter(campaign=campaign).order_by("id")]
 
 
-def submission(campaign, stratum="S.TP", version=None) -> dict:
+def submission(campaign, stratum="S.TP", version=None, device="") -> dict:
     body = "".join(f"<{c}>{v}</{c}>" for c, v in full_sheet(4).items())
+    body += f"<deviceID>{device}</deviceID>" if device else ""
     xml = (
         f'<data id="{campaign.slug}" version="{version or form_version(campaign)}"><stratum>{stratum}</stratum>'
         f"{body}<meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>"
@@ -45,8 +46,8 @@ def submission(campaign, stratum="S.TP", version=None) -> dict:
     return {"xml_submission_file": SimpleUploadedFile("s.xml", xml, "text/xml")}
 
 
-def odk(client, key, campaign, stratum="S.TP", version=None):
-    return client.post(f"/openrosa/key/{key}/submission", submission(campaign, stratum, version))
+def odk(client, key, campaign, stratum="S.TP", version=None, device=""):
+    return client.post(f"/openrosa/key/{key}/submission", submission(campaign, stratum, version, device))
 
 
 def writes(guard: str) -> list[str]:
@@ -123,6 +124,47 @@ def test_an_openrosa_submission_is_one_write_once_the_worker_knows_the_key(clien
         assert client.post(f"/openrosa/key/{key}/submission", data).status_code == 201
     assert statements(queries.captured_queries) == writes("INSERT")
     assert Response.objects.count() == 2
+
+
+def test_a_device_is_counted_by_the_same_write(client, campaign):
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    assert odk(client, key, campaign, device="collect:abc123").status_code == 201
+    data = submission(campaign, device="collect:abc123")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(f"/openrosa/key/{key}/submission", data).status_code == 201
+    # PostgreSQL: count, claim and row in one statement; elsewhere the count is a statement of its own.
+    counted = [] if connection.vendor == "postgresql" else ["INSERT", "SELECT"]
+    assert statements(queries.captured_queries) == [*counted, *writes("INSERT")]
+    window = BurstWindow.objects.get()
+    assert window.n == 2 and "abc123" not in window.name
+
+
+def test_a_resent_sheet_counts_once_against_its_device(client, campaign):
+    """The held write that finds the sheet already received is followed by a second attempt with the
+    campaign read: the request still counts once."""
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    data = submission(campaign, device="collect:abc123")
+    xml = data["xml_submission_file"].read()
+    for expected in (201, 202):
+        sent = client.post(
+            f"/openrosa/key/{key}/submission", {"xml_submission_file": SimpleUploadedFile("s.xml", xml)}
+        )
+        assert sent.status_code == expected
+    assert BurstWindow.objects.get().n == 2 and Response.objects.count() == 1
+
+
+def test_a_burst_is_counted_within_its_window_only(client, campaign, monkeypatch):
+    key = services.set_enumerator_key(campaign=campaign, actor="test")
+    name = services.BurstCount("device", "collect:abc123", limit=1).name()
+    # A count from a window that has ended: the next submission starts the new window at one.
+    BurstWindow.objects.create(name=name, until=1, n=services.DEVICE_BURST_PER_MINUTE + 5)
+    BurstWindow.objects.create(name="device:old", until=2, n=1)
+    monkeypatch.setattr(services, "PRUNE_EVERY", 1)  # windows that ended are deleted at the next count
+    for _ in range(services.DEVICE_BURST_PER_MINUTE + 1):
+        assert odk(client, key, campaign, device="collect:abc123").status_code == 201
+    assert [w.n for w in BurstWindow.objects.all()] == [services.DEVICE_BURST_PER_MINUTE + 1]
+    flagged = [r for r in Response.objects.all() if "burst" in r.flags]
+    assert len(flagged) == 1 and Response.objects.count() == services.DEVICE_BURST_PER_MINUTE + 1
 
 
 def test_a_new_enumerator_key_shuts_the_old_one_out_at_once(client, campaign):

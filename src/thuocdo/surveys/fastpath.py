@@ -22,6 +22,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -76,7 +77,9 @@ def run(sql: str, params: Sequence[Any]) -> tuple[tuple[Any, ...] | None, int]:
         raw = held[1]
         with db.wrap_database_errors:
             raw.execute(sql, params)
-            row = raw.fetchone() if raw.description else None
+            # nfields, not `description`: that builds a Column object per field on every call.
+            result = raw.pgresult
+            row = raw.fetchone() if result is not None and result.nfields else None
             return (tuple(row) if row is not None else None), raw.rowcount
     # Logged (debug, tests) or wrapped statements go through Django's cursor unprepared: a prepared one
     # would be logged without its SQL (psycopg keeps no query text for it).
@@ -85,6 +88,24 @@ def run(sql: str, params: Sequence[Any]) -> tuple[tuple[Any, ...] | None, int]:
         cursor.execute(sql, params)
         row = cursor.fetchone() if cursor.description else None
         return (tuple(row) if row is not None else None), cursor.rowcount
+
+
+@functools.cache
+def _jsonb() -> Any:
+    from psycopg.types.json import Jsonb
+
+    return Jsonb
+
+
+_ENCODE = msgspec.json.encode
+
+
+def json_param(value: Any, field: Any, db: Any) -> Any:
+    """A JSON field's value as a statement parameter: as Django prepares it, except that on PostgreSQL the
+    document is encoded by msgspec (a tenth of json.dumps' time; jsonb keeps the same document)."""
+    if db.vendor != "postgresql" or value is None:
+        return field.get_db_prep_save(value, db)
+    return _jsonb()(value, dumps=_ENCODE)
 
 
 def quote(name: str) -> str:

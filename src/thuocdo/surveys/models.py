@@ -277,6 +277,19 @@ class SeenKey(models.Model):
         return f"{self.kind}:{self.key_hash[:12]}"
 
 
+class BurstWindow(models.Model):
+    """How many submissions one source (an enumerator's device) sent in the current window, for the burst
+    flag. The source is hashed, never stored with an answer, and its row is deleted once the window is over
+    (services.BurstCount prunes them); a row holds the latest window only."""
+
+    name = models.CharField(primary_key=True, max_length=48)  # "<bucket>:<hash of the source>"
+    until = models.BigIntegerField()  # epoch second at which the window ends
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Kiosk(models.Model):
     """A counter tablet bound to an agency and a counter; its URL key is stored hashed."""
 

@@ -40,6 +40,33 @@ def test_draw_sizes_allocates_records_seed_and_is_reproducible(campaign, world):
         services.draw_sample(campaign=campaign, frame=frame(), actor="test")
 
 
+def test_invitation_rows_do_not_follow_the_frame(campaign):
+    """With the recorded seed anyone can redraw which dossiers were chosen, but not which invitation row
+    went to which dossier: the rows are created in an order of their own."""
+    services.draw_sample(campaign=campaign, frame=frame(), actor="test", seed=42)
+    by_id = list(Invitation.objects.order_by("id").values_list("reference", flat=True))
+    assert by_id != sorted(by_id)  # the frame's order (A0000…, B0000…); equal by chance once in n!
+
+
+def test_an_answered_invitation_keeps_no_delivery_data(client, campaign):
+    """The row written with the answer holds nothing about the person (its dossier code and phone are
+    erased as it is used); the others keep theirs for printing and reminders."""
+    services.draw_sample(campaign=campaign, frame=frame(), actor="test", seed=7)
+    invitations = list(Invitation.objects.filter(stratum__code="X.BMT").order_by("id")[:2])
+    by_link = client.post(
+        reverse("surveys:invitation", args=[services.invitation_token(invitations[0])]), full_sheet()
+    )
+    assert by_link.status_code == 302
+    services.submit_response(
+        campaign=campaign, channel="paper", raw=full_sheet(), today=TODAY,
+        token=services.invitation_token(invitations[1]),
+    )  # fmt: skip
+    used = Invitation.objects.filter(used=True)
+    assert used.count() == 2 and set(used.values_list("reference", "contact")) == {("", "")}
+    unused = Invitation.objects.filter(used=False, stratum__code="X.BMT")
+    assert unused.exists() and not unused.filter(contact="").exists() and not unused.filter(reference="").exists()
+
+
 def test_yamane_campaign(world):
     c = services.create_campaign(
         slug="y", name="Y", instrument=world["instruments"]["sipas-2017"], starts_on=TODAY, ends_on=TODAY,

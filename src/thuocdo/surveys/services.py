@@ -322,6 +322,9 @@ def draw_sample(
         )
         invitation.token_hash = sha256(invitation_token(invitation))
         invitations.append(invitation)
+    # Ids in a random order of their own, not the frame's: the recorded seed then cannot map an invitation
+    # row back to its dossier once its delivery data is erased (docs/surveys/anonymity.md).
+    secrets.SystemRandom().shuffle(invitations)
     Invitation.objects.bulk_create(invitations, batch_size=1000)
     campaign.seed, campaign.population, campaign.sample_size = seed, len(frame), n
     campaign.save(update_fields=["seed", "population", "sample_size", "updated_at"])
@@ -532,10 +535,16 @@ _HELD = (
     "WHERE c.id = %s AND c.status = %s AND CAST(c.updated_at AS TEXT) = %s AND v.content_hash = %s"
 )
 # Table names are ours (formatted in once); values are parameters.
+# Claiming an invitation also erases its delivery data (dossier code, phone): a used invitation is never
+# printed or reminded again, and the row written with the answer then holds nothing about a person
+# (docs/surveys/anonymity.md, "Limit (database operators)").
+_USE = "UPDATE {invitation} SET used = %s, reference = '', contact = '' WHERE "
 _GUARDS = {
-    "use": "UPDATE {invitation} SET used = %s WHERE id = %s AND used = %s",
-    "token": "UPDATE {invitation} SET used = %s WHERE token_hash = %s AND used = %s AND campaign_id = %s "  # noqa: S608
-    "AND stratum_id = %s AND " + _HELD + ")",
+    "use": _USE + "id = %s AND used = %s",
+    "token": _USE
+    + "token_hash = %s AND used = %s AND campaign_id = %s AND stratum_id = %s AND "
+    + _HELD
+    + ")",
     "claim": "INSERT INTO {seen} (campaign_id, kind, key_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
     "claim held": "INSERT INTO {seen} (campaign_id, kind, key_hash) SELECT %s, %s, %s WHERE "
     + _HELD

@@ -6,7 +6,8 @@ data-entry right lists the open campaigns in the account's scope; Digest is not 
 Duplicates (same meta/instanceID) are acknowledged with 202 and not stored again, as the ODK spec says.
 An edited sheet (meta/deprecatedID naming a sheet already received) is refused with 409: answers are not
 linked to their instanceID, so the first one cannot be replaced and the edit would count twice.
-Errors name the XML path. The device id is used, hashed, for burst detection only and never stored.
+Errors name the XML path. The device id is used, hashed, for burst detection only and never stored with
+an answer (its count lives in BurstWindow as long as its one-minute window).
 """
 
 from __future__ import annotations

@@ -16,9 +16,6 @@ settings.THUOCDO["PREPARED_STATEMENTS"] to False.
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,78 +108,3 @@ def json_param(value: Any, field: Any, db: Any) -> Any:
 def quote(name: str) -> str:
     """A table or column name quoted for the database in use."""
     return str(connections[DEFAULT_DB_ALIAS].ops.quote_name(name))
-
-
-# INCR, and EXPIRE on the window's first event, in one command: a count is one round trip and one reply.
-_COUNT_SCRIPT = (
-    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
-)
-_COUNT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
-_held = threading.local()
-
-
-def _redis_connection(backend: Any) -> Any:
-    """A Redis connection of this thread's own, to the cache's server.
-
-    Through redis-py's client a count cost ≈ 200 µs of CPU (a client or pipeline object, a pool checkout
-    and its lock, Django's key validation): a fifth of an OpenRosa submission. One connection held per
-    thread (and process: a forked worker opens its own) answers the same command in a sixth of that.
-    """
-    pool = backend._cache._get_connection_pool(write=True)
-    held = getattr(_held, "redis", None)
-    if held is not None and held[0] == os.getpid() and held[1] is pool:
-        return held[2]
-    connection = pool.connection_class(**pool.connection_kwargs)
-    _held.redis = (os.getpid(), pool, connection)
-    return connection
-
-
-def _redis_count(backend: Any, key: str, seconds: int) -> int:
-    connection = _redis_connection(backend)
-    try:
-        return _evalsha(connection, key, seconds)
-    except (OSError, redis_errors().ConnectionError, redis_errors().TimeoutError):
-        # The server restarted or the socket went stale: one more try on a new socket.
-        connection.disconnect()
-        return _evalsha(connection, key, seconds)
-
-
-def _evalsha(connection: Any, key: str, seconds: int) -> int:
-    # By digest: EVAL with the text makes Redis hash the script on every call (11 µs against 3 µs there).
-    try:
-        connection.send_command("EVALSHA", _COUNT_SHA, 1, key, seconds)
-        return int(connection.read_response())
-    except redis_errors().NoScriptError:  # a new or flushed server: EVAL loads it for the next ones
-        connection.send_command("EVAL", _COUNT_SCRIPT, 1, key, seconds)
-        return int(connection.read_response())
-
-
-@functools.cache
-def redis_errors() -> Any:
-    import redis.exceptions
-
-    return redis.exceptions
-
-
-def count_event(name: str, seconds: int) -> int:
-    """Count one event under a cache key that lives at least `seconds`: the count so far, this one included.
-
-    Every process sharing the cache counts against the same key. On Redis it is one round trip (INCR and
-    EXPIRE pipelined; the key is the cache's own, so `cache.get` reads the same number); elsewhere the
-    cache's incr, and add when the key does not exist yet.
-    """
-    from django.core.cache import cache, caches
-    from django.core.cache.backends.redis import RedisCache
-
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return _redis_count(backend, backend.make_key(name), seconds * 2)  # our names need no validation
-    try:
-        return int(cache.incr(name))
-    except ValueError:  # the window's first event (or its key expired)
-        if cache.add(name, 1, timeout=seconds * 2):
-            return 1
-        try:
-            return int(cache.incr(name))
-        except ValueError:
-            return 0

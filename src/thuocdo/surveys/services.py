@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from thuocdo.audit.services import record_change
@@ -599,17 +600,23 @@ def _guard_sql(guard: _Guard) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _insert_sql() -> tuple[str, str, list[Any]]:
-    """(INSERT … VALUES, INSERT … SELECT, the fields) of a Response row."""
+def _insert_sql() -> tuple[str, str, str, list[Any]]:
+    """(INSERT … VALUES, INSERT … SELECT … FROM guard, INSERT … SELECT with the flags chosen by the burst
+    count (no FROM), the fields) of a Response row."""
     meta = Response._meta
     fields = list(meta.concrete_fields)
     if "insert" not in _SQL:
         columns = ", ".join(fastpath.quote(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
+        counted = ", ".join(
+            "CASE WHEN (SELECT n FROM burst) > %s THEN %s ELSE %s END" if f.name == "flags" else "%s"
+            for f in fields
+        )
         table = fastpath.quote(meta.db_table)
         _SQL["insert"] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - our table
         _SQL["insert_select"] = f"INSERT INTO {table} ({columns}) SELECT {marks} FROM guard"  # noqa: S608
-    return _SQL["insert"], _SQL["insert_select"], fields
+        _SQL["insert_counted"] = f"INSERT INTO {table} ({columns}) SELECT {counted}"
+    return _SQL["insert"], _SQL["insert_select"], _SQL["insert_counted"], fields
 
 
 _JSON_FIELDS = frozenset(
@@ -626,7 +633,7 @@ def _store(
     A burst count not made yet is made in the same statement on PostgreSQL; the row then gets
     `flags_if_over` instead of its flags when the count passes the limit."""
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute read through the proxy costs
-    insert, insert_select, fields = _insert_sql()
+    insert, insert_select, _counted, fields = _insert_sql()
     counted_here = count is not None and count.over is None and db.vendor == "postgresql"
     if count is not None and count.over is None and not counted_here and count_burst(count):
         obj.flags = flags_if_over
@@ -663,22 +670,15 @@ def _store_counted(
 ) -> bool:
     """The PostgreSQL statement that counts the burst, claims the guard and inserts the row: the count is
     made whether or not the row is (a resent sheet counts too), and the row's flags follow the count."""
-    _insert, _select, fields = _insert_sql()
+    _insert, _select, row, fields = _insert_sql()
     guard_sql, guard_params = _guard_sql(guard) if guard is not None else ("", [])
     key = ("counted", guard_sql)
     sql = _WITH_GUARD.get(key)
     if sql is None:
-        meta = Response._meta
-        columns = ", ".join(fastpath.quote(f.column) for f in fields)
-        marks = ", ".join(
-            "CASE WHEN (SELECT n FROM burst) > %s THEN %s ELSE %s END" if f.name == "flags" else "%s"
-            for f in fields
-        )
         ctes = [f"burst AS ({_burst_sql('burst')} RETURNING n)"]
         if guard is not None:
             ctes.append(f"guard AS ({guard_sql} RETURNING 1)")
-        row = f"INSERT INTO {fastpath.quote(meta.db_table)} ({columns}) SELECT {marks}"
-        row += " FROM guard" if guard is not None else ""
+            row += " FROM guard"
         ctes.append(f"stored AS ({row} RETURNING 1)")
         sql = _WITH_GUARD[key] = (
             f"WITH {', '.join(ctes)} SELECT (SELECT n FROM burst), (SELECT count(*) FROM stored)"  # noqa: S608
@@ -702,11 +702,21 @@ def _store_counted(
 def over_limit(bucket: str, key: str, *, limit: int, seconds: int) -> bool:
     """Count one event for (bucket, hashed key) in a fixed window; True once the limit is passed.
 
-    The key (IP, device id, counter) is hashed and kept only in the cache, never with an answer.
+    The key (an IP address) is hashed and kept only in the cache, never with an answer. Every process
+    sharing the cache (THUOCDO_CACHE_URL) counts against the same key.
     """
     slot = int(datetime.now().timestamp()) // seconds  # noqa: DTZ005 - only a window number
     name = f"thuocdo:rl:{bucket}:{sha256(key)[:24]}:{slot}"
-    return fastpath.count_event(name, seconds) > limit
+    try:
+        count = int(cache.incr(name))
+    except ValueError:  # the window's first event (or its key expired)
+        if cache.add(name, 1, timeout=seconds * 2):
+            return limit < 1
+        try:
+            count = int(cache.incr(name))
+        except ValueError:
+            return False
+    return count > limit
 
 
 @dataclass

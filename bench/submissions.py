@@ -11,7 +11,8 @@ and recreated); synchronous_commit is reported, never changed.
 Load: wrk on 127.0.0.1 (one invitation token with the `ref` its form carries, or one new meta/instanceID, per
 request), after a warm-up.
 OpenRosa submissions carry a deviceID (50 devices), as the generated XForm asks, so each one also counts a
-burst in the shared cache (THUOCDO_CACHE_URL; default the database table); the web form has no rate limit.
+burst (in the same statement as the answer, surveys_burstwindow); the web form has no rate limit. The cache
+(THUOCDO_CACHE_URL) is reported but no longer on either submission path.
 Both endpoints are answered by the submission lane (surveys/middleware.py) except in the "lane off"
 configuration (THUOCDO_SUBMISSION_LANE=0).
 Each run checks that the number of stored responses equals the number of successful requests (none lost).

@@ -79,6 +79,15 @@ def assert_accessible(pg) -> None:  # type: ignore[no-untyped-def]
     assert not violations, "accessibility violations:\n" + "\n".join(violations)
 
 
+def log_in(pg, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form and wait for the redirect: a goto issued while the POST is in flight may cancel it."""
+    pg.goto(f"{base_url}/tai-khoan/dang-nhap/")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("main button[type=submit]")
+    pg.wait_for_url(lambda url: "/tai-khoan/dang-nhap/" not in url)
+
+
 pytest_plugins = ["tests.audit.fixtures"]
 
 

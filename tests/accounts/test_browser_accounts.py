@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.tree import PASSWORD, make_agency, make_unit, make_user
 from tests.conftest import assert_accessible
@@ -29,7 +30,7 @@ def test_login_profile_and_scope_pages_work_and_pass_axe(page, live_server, tran
     assert_accessible(page)
 
     page.goto(live_server.url + "/tai-khoan/pham-vi/")
-    assert page.get_by_role("link", name="Sở Nội vụ tỉnh Đắk Lắk").is_visible()
+    expect(page.get_by_role("link", name="Sở Nội vụ tỉnh Đắk Lắk")).to_be_visible()
     assert_accessible(page)
 
 

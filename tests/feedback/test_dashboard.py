@@ -4,8 +4,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
-from tests.conftest import ARTIFACTS, assert_accessible
+from tests.conftest import ARTIFACTS, assert_accessible, log_in
 from tests.feedback.test_feedback import ICT, submit
 from tests.feedback.test_feedback import world as world  # the fixture, under its name
 from thuocdo.core.feedback import Event
@@ -112,10 +113,7 @@ def test_dashboard_on_a_phone(world, page, live_server):
     year = timezone.localtime().year - 1
     spread(world, datetime(year, 3, 2, 9, 0, tzinfo=ICT))
     user = officer("so", world["dept"])
-    page.goto(f"{live_server.url}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    log_in(page, live_server.url, user.username, PASSWORD)
     page.goto(f"{live_server.url}/phan-anh/quan-ly/")
     page.get_by_role("link", name="Thống kê phản ánh theo lĩnh vực").click()
     page.select_option("#nam", str(year))
@@ -124,7 +122,7 @@ def test_dashboard_on_a_phone(world, page, live_server):
     page.wait_for_selector("#feedback-categories svg", timeout=10_000)
     label = page.locator("#feedback-months").get_attribute("aria-label")
     assert f"tháng 03/{year} với 2 phản ánh" in label
-    assert page.get_by_role("region", name="Phản ánh theo lĩnh vực").is_visible()
+    expect(page.get_by_role("region", name="Phản ánh theo lĩnh vực")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_accessible(page)
     ARTIFACTS.mkdir(exist_ok=True)

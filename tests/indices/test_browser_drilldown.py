@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from playwright.sync_api import expect
 
 import tests.indices.conftest as base
-from tests.conftest import ARTIFACTS, assert_accessible
+from tests.conftest import ARTIFACTS, assert_accessible, log_in
 from tests.publication.test_browser_public import no_horizontal_scroll
 
 pytestmark = [
@@ -43,33 +44,30 @@ def _shots(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_drill_from_province_to_an_official_and_what_if(page, live_server, official):
-    page.goto(f"{live_server.url}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", "quantri")
-    page.fill("input[name=password]", "mat-khau-dai-123")
-    page.click("main button[type=submit]")
+    log_in(page, live_server.url, "quantri", "mat-khau-dai-123")
     page.goto(f"{live_server.url}/chi-so/766/?unit=province:66&period=2025-10")
-    assert page.get_by_role("heading", name="Đơn vị trực thuộc").is_visible()
+    expect(page.get_by_role("heading", name="Đơn vị trực thuộc")).to_be_visible()
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     _shots(page, "1_province")
 
     page.get_by_role("link", name="Sở Tư pháp", exact=True).click()
-    assert "Sở Tư pháp" in page.locator(".breadcrumb").inner_text()
+    expect(page.locator(".breadcrumb")).to_contain_text("Sở Tư pháp")
     page.get_by_role("link", name="Theo thủ tục").click()
-    assert page.get_by_role("heading", name="Chỉ số 766 theo thủ tục").is_visible()
-    assert page.get_by_role("link", name="Cán bộ xử lý").count() >= 1
+    expect(page.get_by_role("heading", name="Chỉ số 766 theo thủ tục")).to_be_visible()
+    expect(page.get_by_role("link", name="Cán bộ xử lý").first).to_be_visible()
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     _shots(page, "2_procedures")
 
     page.get_by_role("navigation", name="Xem sâu hơn").get_by_role("link", name="Theo cán bộ").click()
-    assert page.get_by_role("heading", name="Chỉ số 766 theo cán bộ xử lý").is_visible()
+    expect(page.get_by_role("heading", name="Chỉ số 766 theo cán bộ xử lý")).to_be_visible()
     assert_accessible(page)
     _shots(page, "3_officials")
 
     page.get_by_role("link", name="Trần Văn Chậm").click()
-    assert page.get_by_role("heading", name="Trần Văn Chậm").is_visible()
-    assert page.get_by_role("cell", name="H66.01-LATE").is_visible()
+    expect(page.get_by_role("heading", name="Trần Văn Chậm")).to_be_visible()
+    expect(page.get_by_role("cell", name="H66.01-LATE")).to_be_visible()
     crumbs = page.locator(".breadcrumb").inner_text()
     assert "Tỉnh Đắk Lắk" in crumbs and "Theo cán bộ" in crumbs
     assert_accessible(page)
@@ -79,22 +77,22 @@ def test_drill_from_province_to_an_official_and_what_if(page, live_server, offic
     page.fill("input[name=cleared]", "0")
     page.get_by_label("Tỷ lệ giả định của chỉ số 4.2 (%)").fill("80")
     page.get_by_role("button", name="Tính điểm giả định").click()
-    assert page.get_by_role("heading", name="Kết quả giả định").is_visible()
-    assert page.get_by_role("rowheader", name="Tổng điểm").is_visible()
+    expect(page.get_by_role("heading", name="Kết quả giả định")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Tổng điểm")).to_be_visible()
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     _shots(page, "5_whatif")
 
     page.get_by_role("link", name="Cảnh báo").first.click()
-    assert page.get_by_role("heading", name="Bản tin cảnh báo qua e-mail").is_visible()
+    expect(page.get_by_role("heading", name="Bản tin cảnh báo qua e-mail")).to_be_visible()
     assert (
         page.get_by_label("Ngưỡng giảm (điểm)").input_value() == "2"
     )  # the default, readable by a number input
     page.get_by_label("Tần suất").select_option("weekly")
     page.get_by_role("button", name="Lưu").click()
-    assert "Đã lưu" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("Đã lưu")
     page.get_by_role("link", name="Xem trước bản tin").click()
-    assert page.get_by_role("heading", name="Xem trước bản tin (chưa gửi)").is_visible()
+    expect(page.get_by_role("heading", name="Xem trước bản tin (chưa gửi)")).to_be_visible()
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     _shots(page, "6_alerts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ARTIFACTS, assert_accessible
+from tests.conftest import ARTIFACTS, assert_accessible, log_in
 from tests.indices.test_browser_drilldown import _atomic_ingest, dossiers  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -20,10 +20,7 @@ PAGES = {
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_index_and_explain_pages_in_each_language(page, live_server, official, language):
-    page.goto(f"{live_server.url}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", "quantri")
-    page.fill("input[name=password]", "mat-khau-dai-123")
-    page.click("main button[type=submit]")
+    log_in(page, live_server.url, "quantri", "mat-khau-dai-123")
     prefix = "" if language == "vi" else "/en"
     ARTIFACTS.mkdir(exist_ok=True)
     for name, path in PAGES.items():

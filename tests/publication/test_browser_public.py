@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import assert_accessible
 from tests.publication.helpers import csv_file
@@ -90,7 +91,7 @@ def test_map_page_on_a_phone(page, live_server, published):
 
 def test_open_data_page_on_a_phone_and_by_keyboard(page, live_server, published):
     page.goto(f"{live_server.url}/du-lieu-mo/")
-    assert page.get_by_role("heading", name="Dữ liệu mở", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Dữ liệu mở", level=1)).to_be_visible()
     link = page.locator('a[href$="/du-lieu-mo/so-lieu-cong-bo.csv"]')
     link.focus()
     assert page.evaluate("document.activeElement.getAttribute('href')").endswith("so-lieu-cong-bo.csv")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
-from tests.conftest import ARTIFACTS, assert_accessible
+from tests.conftest import ARTIFACTS, assert_accessible, log_in
 from tests.indices import conftest as indices_fixtures
 from tests.publication.test_browser_public import no_horizontal_scroll
 from thuocdo.indices import selectors as ix
@@ -20,12 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_request_watch_and_download_a_766_report(page, live_server, dossiers, official, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    page.goto(f"{live_server.url}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", official.username)
-    page.fill("input[name=password]", "mat-khau-dai-123")
-    page.click("main button[type=submit]")
+    log_in(page, live_server.url, official.username, "mat-khau-dai-123")
     page.goto(f"{live_server.url}/bao-cao/")
-    assert page.get_by_role("heading", name="Lập báo cáo", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Lập báo cáo", level=1)).to_be_visible()
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     page.select_option("#unit-766", "province:66")
@@ -65,6 +63,6 @@ def test_request_watch_and_download_a_766_report(page, live_server, dossiers, of
     page.goto(f"{live_server.url}/bao-cao/{running.pk}/")
     bar = page.get_by_role("progressbar", name="Đang lập báo cáo: xếp hạng: Sở Tư pháp")
     assert bar.get_attribute("aria-valuenow") == "42"
-    assert page.locator(f"#job-{running.pk} span", has_text="42%").is_visible()
+    expect(page.locator(f"#job-{running.pk} span", has_text="42%")).to_be_visible()
     assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "report766_running_360.png"), full_page=True)

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.contrib.staticfiles import finders
+from playwright.sync_api import expect
 
 from tests.conftest import assert_accessible
 from thuocdo.surveys import services
@@ -40,7 +41,7 @@ def test_invitation_form_works_without_javascript(browser, live_server, open_cam
     assert page.locator("fieldset input[type=radio][name=A1]").count() == 5
     page.check("input[name=A1][value='4']")
     assert page.is_checked("input[name=A1][value='4']")
-    assert page.get_by_role("button", name="Gửi phiếu").is_visible()
+    expect(page.get_by_role("button", name="Gửi phiếu")).to_be_visible()
     context.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import assert_accessible
 from thuocdo.surveys import services
@@ -32,7 +33,7 @@ def test_a_resident_answers_policy_and_education_on_a_phone(page, live_server, c
     token = services.invitation_token(Invitation.objects.first())
     page.goto(f"{live_server.url}/khao-sat/{token}/")
     for heading in ("Trách nhiệm giải trình về chính sách", "Tiếp cận dịch vụ", "Dịch vụ y tế công"):
-        assert page.get_by_text(heading, exact=True).first.is_visible()
+        expect(page.get_by_text(heading, exact=True).first).to_be_visible()
     assert_accessible(page)
     page.check("input[name=F0][value='2']")  # no procedure in the last 12 months
     page.check("input[name=G0][value='1']")

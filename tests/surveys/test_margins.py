@@ -183,13 +183,10 @@ def test_respondents_outside_the_margins_or_without_an_answer_are_named(answered
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_analyst_enters_margins_on_a_phone_and_sees_raked_results(page, live_server, answered):
-    from tests.conftest import ARTIFACTS, assert_accessible
+    from tests.conftest import ARTIFACTS, assert_accessible, log_in
 
     make_user("phan-tich", superuser=True)
-    page.goto(f"{live_server.url}/tai-khoan/dang-nhap/")
-    page.fill("input[name=username]", "phan-tich")
-    page.fill("input[name=password]", "mật-khẩu-dài-1234")
-    page.click("main button[type=submit]")
+    log_in(page, live_server.url, "phan-tich", "mật-khẩu-dài-1234")
     page.goto(f"{live_server.url}/khao-sat/quan-ly/{answered.slug}/")
     page.get_by_label("Tổng thể biên (CSV: variable, category, population)").fill(MARGINS_CSV)
     page.get_by_role("button", name="Ghi tổng thể biên").click()

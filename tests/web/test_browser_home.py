@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import assert_accessible
 
@@ -108,7 +109,7 @@ def test_phone_menu_opens_with_a_large_button(page, live_server):
     menu_link = page.locator("#main-nav").get_by_role("link", name="Thủ tục")
     toggler = page.get_by_role("button", name="Menu")
 
-    assert not menu_link.is_visible()
+    expect(menu_link).not_to_be_visible()
     assert toggler.bounding_box()["height"] >= 44
     toggler.click()
     menu_link.wait_for(state="visible")
@@ -124,8 +125,8 @@ def test_menu_is_usable_without_javascript(browser, live_server):
     try:
         page = context.new_page()
         page.goto(live_server.url + "/")
-        assert page.locator("#main-nav").get_by_role("link", name="Đơn vị").is_visible()
-        assert not page.locator(".navbar-toggler").is_visible()
+        expect(page.locator("#main-nav").get_by_role("link", name="Đơn vị")).to_be_visible()
+        expect(page.locator(".navbar-toggler")).not_to_be_visible()
     finally:
         context.close()
 
@@ -155,7 +156,7 @@ def test_home_on_a_desktop(page, live_server):
     page.set_viewport_size({"width": 1280, "height": 900})
     problems = open_home(page, live_server)
 
-    assert not page.locator(".navbar-toggler").is_visible()
+    expect(page.locator(".navbar-toggler")).not_to_be_visible()
     boxes = [link.bounding_box() for link in page.locator("#main-nav .nav-link").all()]
     assert len(boxes) == 7
     assert len({round(box["y"]) for box in boxes}) == 1, "desktop menu wraps onto several rows"

@@ -164,6 +164,21 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _switches(pids: list[int]) -> int:
+    """Context switches so far of every thread of these processes (voluntary: waiting for the GIL, a socket
+    or PostgreSQL; involuntary: preempted). A thread that ended during the run takes its count with it."""
+    total = 0
+    for pid in pids:
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                for line in status.read_text().splitlines():
+                    if "ctxt_switches:" in line:
+                        total += int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+    return total
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -381,7 +396,9 @@ def _measure(
     before = count() if counted else 0
     backends = _backends(PG_URL)
     app_cpu, db_cpu = _cpu_seconds(workers), {pid: _cpu_seconds([pid]) for pid in backends}
+    switches = _switches(workers)
     r = _wrk(server["port"], script, seconds)
+    r["switches"] = _switches(workers) - switches
     after = _backends(PG_URL)  # a connection reopened during the run counts from its start
     r["app_cpu"] = _cpu_seconds(workers) - app_cpu
     r["db_cpu"] = _cpu_seconds(after) - sum(db_cpu.get(pid, 0.0) for pid in after)
@@ -422,7 +439,9 @@ def _figures(server: str, results: dict[str, list[dict[str, Any]]], *, rounds: i
                 f"{max(x['p99'] for x in runs):.1f} ms (target ≤ {TARGET_P99_MS:.0f}); all rounds: {ok} ok, "
                 f"{sum(x['bad'] for x in runs)} non-2xx/3xx, {sum(x['errors'] for x in runs)} socket errors, "
                 f"stored {sum(x['stored'] for x in runs)} (lost {lost}), {durability}; CPU per request: server "
-                f"{app_ms:.2f} ms + PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms)",
+                f"{app_ms:.2f} ms + PostgreSQL {db_ms:.2f} ms (baseline {1000 * base['app_cpu'] / max(1, base['requests']):.2f} ms); "
+                f"context switches per request in the server {r['switches'] / max(1, r['requests']):.1f} "
+                f"(baseline {base['switches'] / max(1, base['requests']):.1f})",
             )
         )  # fmt: skip
     return figures

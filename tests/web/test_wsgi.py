@@ -69,3 +69,18 @@ def test_a_streaming_response_is_left_to_the_server():
         assert b"".join(body) == b"mot hai ba"
         body.close()  # type: ignore[attr-defined]
         assert finished == [True]
+
+
+def test_a_settled_worker_keeps_its_loaded_objects_out_of_full_collections():
+    import gc
+
+    from thuocdo.config.wsgi import settle
+
+    assert gc.get_freeze_count() == 0  # tests never freeze (settings.TESTING)
+    try:
+        settle()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the URL patterns, views and settings, among others
+        assert len(gc.get_objects(generation=2)) < frozen / 10
+    finally:
+        gc.unfreeze()

@@ -12,7 +12,7 @@ Once loaded, a worker moves what it has built (settings, every URL pattern and t
 them: some 87,000 objects) out of the garbage collector's sight with gc.freeze(). Those objects live
 as long as the process, yet a full collection walked them all: ≈ 45 ms holding the GIL once every
 ≈ 10,000 submissions, which stalled every request of that worker and set the p99 of a benchmark
-round (docs/benchmarks.md, session 6). Frozen, full collections stop coming at all in that run.
+round (docs/benchmarks.md, session 6). Frozen, none came in a run of 20,000 submissions.
 """
 
 import gc

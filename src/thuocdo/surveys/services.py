@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.conf import settings
@@ -600,9 +600,16 @@ def _guard_sql(guard: _Guard) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _insert_sql() -> tuple[str, str, str, list[Any]]:
-    """(INSERT … VALUES, INSERT … SELECT … FROM guard, INSERT … SELECT with the flags chosen by the burst
-    count (no FROM), the fields) of a Response row."""
+class _InsertSQL(NamedTuple):
+    """The statements that insert a Response row, its columns in the order of `fields`."""
+
+    values: str  # INSERT … VALUES
+    from_guard: str  # INSERT … SELECT … FROM guard (the CTE that claimed the row)
+    counted: str  # INSERT … SELECT, the flags chosen by the burst count (the caller adds FROM guard)
+    fields: list[Any]
+
+
+def _insert_sql() -> _InsertSQL:
     meta = Response._meta
     fields = list(meta.concrete_fields)
     if "insert" not in _SQL:
@@ -616,7 +623,7 @@ def _insert_sql() -> tuple[str, str, str, list[Any]]:
         _SQL["insert"] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - our table
         _SQL["insert_select"] = f"INSERT INTO {table} ({columns}) SELECT {marks} FROM guard"  # noqa: S608
         _SQL["insert_counted"] = f"INSERT INTO {table} ({columns}) SELECT {counted}"
-    return _SQL["insert"], _SQL["insert_select"], _SQL["insert_counted"], fields
+    return _InsertSQL(_SQL["insert"], _SQL["insert_select"], _SQL["insert_counted"], fields)
 
 
 _JSON_FIELDS = frozenset(
@@ -628,12 +635,14 @@ def _store(
     obj: Response, guard: _Guard | None, count: BurstCount | None = None, flags_if_over: Any = None
 ) -> bool:
     """INSERT a new row as `save()` would (the same field preparation; JSON encoded by msgspec on
-    PostgreSQL), without the query compiler, after its guard claimed it; False (nothing written) when the guard had already been claimed.
+    PostgreSQL), without the query compiler, after its guard claimed it; False (nothing written) when
+    the guard had already been claimed.
 
     A burst count not made yet is made in the same statement on PostgreSQL; the row then gets
     `flags_if_over` instead of its flags when the count passes the limit."""
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute read through the proxy costs
-    insert, insert_select, _counted, fields = _insert_sql()
+    statements = _insert_sql()
+    fields = statements.fields
     counted_here = count is not None and count.over is None and db.vendor == "postgresql"
     if count is not None and count.over is None and not counted_here and count_burst(count):
         obj.flags = flags_if_over
@@ -646,20 +655,20 @@ def _store(
     if counted_here and count is not None:
         return _store_counted(obj, guard, count, flags_if_over, values, db)
     if guard is None:
-        fastpath.run(insert, values)
+        fastpath.run(statements.values, values)
     elif db.vendor == "postgresql":
         # One statement: the row is inserted only if the guard touched a row, both or neither.
         guard_sql, guard_params = _guard_sql(guard)
         sql = _WITH_GUARD.get(guard_sql)
         if sql is None:
-            sql = _WITH_GUARD[guard_sql] = f"WITH guard AS ({guard_sql} RETURNING 1) {insert_select}"
+            sql = _WITH_GUARD[guard_sql] = f"WITH guard AS ({guard_sql} RETURNING 1) {statements.from_guard}"
         if fastpath.run(sql, [*guard_params, *values])[1] != 1:
             return False
     else:
         guard_sql, guard_params = _guard_sql(guard)
         if fastpath.run(guard_sql, guard_params)[1] != 1:
             return False
-        fastpath.run(insert, values)
+        fastpath.run(statements.values, values)
     obj._state.adding = False
     obj._state.db = db.alias
     return True
@@ -670,7 +679,8 @@ def _store_counted(
 ) -> bool:
     """The PostgreSQL statement that counts the burst, claims the guard and inserts the row: the count is
     made whether or not the row is (a resent sheet counts too), and the row's flags follow the count."""
-    _insert, _select, row, fields = _insert_sql()
+    statements = _insert_sql()
+    row, fields = statements.counted, statements.fields
     guard_sql, guard_params = _guard_sql(guard) if guard is not None else ("", [])
     key = ("counted", guard_sql)
     sql = _WITH_GUARD.get(key)

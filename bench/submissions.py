@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("THUOCDO_BENCH_PG", "postgres://postgres@127.0.0.1:5432/thuocdo_bench_surveys")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TARGET_RATE, TARGET_P99_MS = 1000.0, 50.0
+# Invitations per second of a web-form run (each wrk thread takes half): well above any rate seen here.
+SLICE_RATE = int(os.environ.get("THUOCDO_BENCH_SLICE_RATE", "5000"))
 
 
 # granian (Rust HTTP server, WSGI interface): `make serve` runs it so; see docs/adr/0003-production-server.md.
@@ -231,8 +233,9 @@ def run(*, quick: bool) -> list[Figure]:
     configs = _configs()
     if shutil.which("granian", path=str(ROOT / ".venv" / "bin")) is None:
         configs = [c for c in configs if c[1][0] != "granian"]
-    # Each web-form run takes its own slice of the invitations (≈ 1,500/s × its seconds, with room to spare).
-    slice_size = 2_000 * seconds
+    # Each web-form run takes its own slice of the invitations, room for SLICE_RATE/s: a run that outran
+    # its slice would reuse tokens (answered "already sent", not stored) and report them lost.
+    slice_size = SLICE_RATE * seconds
     invitations = slice_size * len(configs) * rounds
     setup = json.loads(
         subprocess.run(
@@ -280,6 +283,13 @@ def run(*, quick: bool) -> list[Figure]:
                             counted=name != "baseline",
                         )
                     )
+                    last = results[label][name][-1]
+                    if name == "web" and last["requests"] > 0.9 * slice_size:
+                        # A thread may have passed its half already: the figures would count reused tokens.
+                        raise RuntimeError(
+                            f"a web-form run sent {last['requests']} requests, near its slice of {slice_size} "
+                            "invitations: raise THUOCDO_BENCH_SLICE_RATE"
+                        )
                 run_index += 1
         for label, _ in servers:
             figures.extend(_figures(label, results[label], rounds=rounds))

@@ -47,6 +47,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/lint-imports
 	THUOCDO_TESTING=1 $(BIN)/mypy src/thuocdo/core
 

@@ -74,7 +74,8 @@ def assert_accessible(pg) -> None:  # type: ignore[no-untyped-def]
         "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
     )
     violations = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
     ]
     assert not violations, "accessibility violations:\n" + "\n".join(violations)
 

@@ -36,7 +36,9 @@ def test_the_english_unit_page_names_groups_and_indicators_in_english(client, wo
     figure = PublishedFigure.objects.filter(
         measure__startswith="index766_indicator:", period="M10", unit=commune
     ).first()
-    group = PublishedFigure.objects.filter(measure__startswith="index766_group:", period="M10", unit=commune).first()
+    group = PublishedFigure.objects.filter(
+        measure__startswith="index766_group:", period="M10", unit=commune
+    ).first()
     assert figure is not None and group is not None
     vi_name, en_name = figure.components["label"], figure.components["label_en"]
     assert vi_name != en_name

@@ -29,7 +29,9 @@ def test_date_line_pads_day_and_early_months_as_decree_30_asks():
 
 
 def test_html_carries_the_national_header_and_escapes_content():
-    doc = AdminDocument(issuer="A <b>", title="T", place="P", issued_on=date(2026, 1, 1), paragraphs=("x & y",))
+    doc = AdminDocument(
+        issuer="A <b>", title="T", place="P", issued_on=date(2026, 1, 1), paragraphs=("x & y",)
+    )
     html = to_html(doc)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "Độc lập - Tự do - Hạnh phúc" in html
     assert "A &lt;B&gt;" in html and "x &amp; y" in html
@@ -41,7 +43,12 @@ def test_pdf_has_the_vietnamese_text_with_its_diacritics():
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils not installed")
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", "Buôn Ma Thuột, ngày 05 tháng 3 năm 2026", "Trần Thị Hoa"):
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+        "Buôn Ma Thuột, ngày 05 tháng 3 năm 2026",
+        "Trần Thị Hoa",
+    ):
         assert expected in text
 
 

@@ -64,7 +64,11 @@ def test_an_answered_invitation_keeps_no_delivery_data(client, campaign):
     used = Invitation.objects.filter(used=True)
     assert used.count() == 2 and set(used.values_list("reference", "contact")) == {("", "")}
     unused = Invitation.objects.filter(used=False, stratum__code="X.BMT")
-    assert unused.exists() and not unused.filter(contact="").exists() and not unused.filter(reference="").exists()
+    assert (
+        unused.exists()
+        and not unused.filter(contact="").exists()
+        and not unused.filter(reference="").exists()
+    )
 
 
 def test_yamane_campaign(world):

@@ -265,7 +265,12 @@ class ApologyLetter(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="apology_letters")
     agency = models.ForeignKey(
-        "units.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("cơ quan")
+        "units.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cơ quan"),
     )
     year = models.PositiveSmallIntegerField(_("năm"))
     seq = models.PositiveIntegerField(_("số thứ tự trong năm"))

@@ -71,7 +71,14 @@ def _decode(data: bytes, file: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFailed(
-            [RowError(file, None, None, f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại dưới dạng CSV UTF-8")]
+            [
+                RowError(
+                    file,
+                    None,
+                    None,
+                    f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại dưới dạng CSV UTF-8",
+                )
+            ]
         ) from exc
 
 
@@ -85,7 +92,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_table(source: str | Path | IO[bytes], *, name: str | None = None, aliases: dict[str, Iterable[str]] | None = None) -> Table:
+def read_table(
+    source: str | Path | IO[bytes],
+    *,
+    name: str | None = None,
+    aliases: dict[str, Iterable[str]] | None = None,
+) -> Table:
     """Read a CSV or XLSX file into a Table. `aliases` maps canonical column names to accepted headers."""
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -111,7 +123,9 @@ def read_table(source: str | Path | IO[bytes], *, name: str | None = None, alias
     for offset, raw in enumerate(raw_rows[1:], start=2):
         if not any(c.strip() for c in raw):
             continue
-        table.rows.append(Row(offset, {h: (raw[i] if i < len(raw) else "") for i, h in enumerate(headers)}, file))
+        table.rows.append(
+            Row(offset, {h: (raw[i] if i < len(raw) else "") for i, h in enumerate(headers)}, file)
+        )
     return table
 
 
@@ -161,4 +175,3 @@ def write_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str)
         workbook.save(out)
         return out.getvalue()
     raise ValueError(f"unknown format {fmt!r}")
-

@@ -12,10 +12,16 @@ class Command(BaseCommand):
     help = "Build the demo province (Tỉnh Đắk Lắk): units, agencies, procedures, staff of every role and, as parts land, dossiers, surveys and feedback."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--if-empty", action="store_true", help="do nothing if the demo has already been loaded")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing if the demo has already been loaded"
+        )
         parser.add_argument("--seed", type=int, default=766, help="random seed (the demo is reproducible)")
-        parser.add_argument("--scale", type=float, default=1.0, help="multiply the volume of generated records")
-        parser.add_argument("--today", type=date.fromisoformat, default=None, help="pretend today is this date (YYYY-MM-DD)")
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="multiply the volume of generated records"
+        )
+        parser.add_argument(
+            "--today", type=date.fromisoformat, default=None, help="pretend today is this date (YYYY-MM-DD)"
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         from thuocdo.units.models import Agency
